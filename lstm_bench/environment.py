@@ -1,0 +1,83 @@
+"""The environment a result was measured in: machine, versions, threads, load, commit.
+
+Recorded in every results file so that comparisons across machines or versions can be
+explained rather than silently made.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name from /proc/cpuinfo (Linux), else platform.processor()."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_commit(cwd: str | os.PathLike[str] | None = None) -> str | None:
+    """The current git commit (with '-dirty' when the tree has changes), or None outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True, timeout=5
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def load_average() -> tuple[float, float, float] | None:
+    """1, 5 and 15 minute load averages (other load spoils timings), or None where unknown."""
+    try:
+        return os.getloadavg()
+    except OSError:
+        return None
+
+
+def capture_environment() -> dict[str, Any]:
+    """A JSON-ready description of this machine and software stack."""
+    import numpy as np
+    import torch
+
+    from lstm_bench import __version__
+
+    env: dict[str, Any] = {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "lstm_bench": __version__,
+        "torch_threads": torch.get_num_threads(),
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "load_average": load_average(),
+        "git_commit": git_commit(),
+        "cuda": None,
+    }
+    if torch.cuda.is_available():
+        env["cuda"] = {
+            "version": torch.version.cuda,
+            "cudnn": torch.backends.cudnn.version(),
+            "device_name": torch.cuda.get_device_name(0),
+            "device_count": torch.cuda.device_count(),
+        }
+    return env

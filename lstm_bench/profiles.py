@@ -1,0 +1,26 @@
+"""Hypothesis settings profiles shared by the CLI and the pytest plugin.
+
+* ``dev``: random, few examples, for a quick local loop.
+* ``ci``: derandomized (the same examples every run, so CI never flakes), no deadline
+  (shared CI machines have noisy timing), a moderate number of examples.
+* ``thorough``: many random examples, for a release or a nightly job.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+
+PROFILES = ("dev", "ci", "thorough")
+
+_COMMON = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.differing_executors],
+    "print_blob": True,
+}
+
+
+def register_profiles() -> None:
+    """Register the three profiles with Hypothesis (idempotent)."""
+    settings.register_profile("dev", max_examples=10, **_COMMON)  # type: ignore[arg-type]
+    settings.register_profile("ci", max_examples=25, derandomize=True, **_COMMON)  # type: ignore[arg-type]
+    settings.register_profile("thorough", max_examples=300, **_COMMON)  # type: ignore[arg-type]

@@ -1,0 +1,85 @@
+"""Each bad --impl spec gives its one-line message and exit code 2, through the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from lstm_bench.cli import main
+from lstm_bench.kinds import Kind
+from lstm_bench.loader import load_impl
+
+BAD_SPECS = [
+    ("no-colon-here", "expected 'pkg.module:Name'"),
+    ("torch.nn:", "expected 'pkg.module:Name'"),
+    ("no_such_module_xyz:LSTM", "cannot import module 'no_such_module_xyz'"),
+    ("import_fails:Thing", "RuntimeError: this module breaks on import"),
+    ("bad_loaders:Missing", "has no attribute 'Missing'"),
+    ("bad_loaders:NOT_CALLABLE", "is not a class or factory"),
+    ("bad_loaders:ConstructorFails", "raised RuntimeError: needs a GPU"),
+    ("bad_loaders:not_a_module", "not a torch.nn.Module"),
+    ("bad_loaders:NoMode", "pass --kind"),
+    ("bad_loaders:WrongNames", "missing parameter weight_ih_l0"),
+    ("bad_loaders:WrongShape", "weight_hh_l0 has shape (15, 5), expected (20, 5)"),
+    ("bad_loaders:NoHx", "forward does not accept (x, hx)"),
+    ("bad_loaders:WrongStructure", "must return (output, (h_n, c_n)); its state is Tensor"),
+]
+
+
+@pytest.mark.usefixtures("impls_on_path")
+@pytest.mark.parametrize(("spec", "message"), BAD_SPECS)
+def test_bad_spec_is_one_line_and_exit_2(spec: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["inspect", "--impl", spec])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.usefixtures("impls_on_path")
+def test_kind_mismatch_and_bad_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", "--impl", "torch.nn:LSTM", "--kind", "gru"]) == 2
+    assert "does not match the module's mode 'LSTM'" in capsys.readouterr().err
+    assert main(["inspect", "--impl", "torch.nn:LSTM", "--kind", "transformer"]) == 2
+    assert "unknown kind 'transformer'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "expected"),
+    [
+        ("torch.nn:LSTM", None, Kind.LSTM),
+        ("torch.nn:GRU", None, Kind.GRU),
+        ("torch.nn:RNN", None, Kind.RNN_TANH),
+        ("torch.nn:RNN", Kind.RNN_RELU, Kind.RNN_RELU),
+        ("lstm_bench.reference:LSTM", None, Kind.LSTM),
+        ("lstm_bench.reference:RNN", Kind.RNN_RELU, Kind.RNN_RELU),
+    ],
+)
+def test_torch_nn_and_references_load_as_they_are(spec: str, kind: Kind | None, expected: Kind) -> None:
+    impl = load_impl(spec, kind)
+    assert impl.kind is expected
+    assert getattr(impl.make(2, 3), "mode") == expected.torch_mode
+
+
+@pytest.mark.usefixtures("impls_on_path")
+def test_no_mode_loads_with_kind() -> None:
+    assert load_impl("bad_loaders:NoMode", Kind.GRU).kind is Kind.GRU
+
+
+def test_inspect_agrees_with_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", "--impl", "torch.nn:GRU"]) == 0
+    out = capsys.readouterr().out
+    diff = float(out.rsplit("=", 1)[1])
+    assert diff < 1e-12
+
+
+def test_console_script_usage_errors_are_one_line() -> None:
+    proc = subprocess.run([sys.executable, "-m", "lstm_bench", "inspect"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "--impl" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "lstm_bench", "--version"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("lstm-bench ")
+    proc = subprocess.run([sys.executable, "-m", "lstm_bench", "--help"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "exit codes" in proc.stdout and "examples" in proc.stdout
