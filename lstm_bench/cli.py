@@ -41,7 +41,9 @@ class _Parser(argparse.ArgumentParser):
 def _command_modules() -> list[ModuleType]:
     import lstm_bench.commands as package
 
-    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_"))
+    names = sorted(
+        info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")
+    )
     return [importlib.import_module(f"lstm_bench.commands.{name}") for name in names]
 
 

@@ -100,7 +100,9 @@ def he(module: nn.Module, generator: torch.Generator | None = None) -> nn.Module
 def _random_orthogonal(n: int, generator: torch.Generator | None) -> Tensor:
     """A Haar-random orthogonal matrix: QR of a Gaussian matrix with the signs of R's diagonal fixed."""
     q, r = torch.linalg.qr(torch.randn(n, n, generator=generator, dtype=torch.float64))
-    return q * torch.sign(torch.diagonal(r)).unsqueeze(0)
+    signs = torch.sign(torch.diagonal(r)).unsqueeze(0)
+    orthogonal_matrix: Tensor = torch.mul(q, signs)
+    return orthogonal_matrix
 
 
 def orthogonal(module: nn.Module, generator: torch.Generator | None = None) -> nn.Module:

@@ -53,7 +53,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
     """Split ``pkg.module:Name`` into its module path and (possibly dotted) attribute name."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name.strip() or not attr.strip():
-        raise ImplementationLoadError(f"bad --impl spec {spec!r}: expected 'pkg.module:Name', e.g. 'torch.nn:LSTM'")
+        raise ImplementationLoadError(
+            f"bad --impl spec {spec!r}: expected 'pkg.module:Name', e.g. 'torch.nn:LSTM'"
+        )
     return module_name.strip(), attr.strip()
 
 
@@ -70,7 +72,9 @@ def _import_factory(spec: str) -> Callable[..., Any]:
             raise ImplementationLoadError(f"--impl {spec}: module {module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
     if not callable(obj):
-        raise ImplementationLoadError(f"--impl {spec}: {attr!r} is not a class or factory (got {type(obj).__name__})")
+        raise ImplementationLoadError(
+            f"--impl {spec}: {attr!r} is not a class or factory (got {type(obj).__name__})"
+        )
     return obj  # type: ignore[no-any-return]
 
 
@@ -90,7 +94,9 @@ def _construct(spec: str, factory: Callable[..., Any], relu: bool) -> nn.Module:
     except Exception as exc:
         raise ImplementationLoadError(f"--impl {spec}: {call} raised {type(exc).__name__}: {exc}") from None
     if not isinstance(module, nn.Module):
-        raise ImplementationLoadError(f"--impl {spec}: {call} returned {type(module).__name__}, not a torch.nn.Module")
+        raise ImplementationLoadError(
+            f"--impl {spec}: {call} returned {type(module).__name__}, not a torch.nn.Module"
+        )
     return module
 
 
@@ -99,7 +105,9 @@ def _resolve_kind(spec: str, module: nn.Module, kind: Kind | None) -> Kind:
     if kind is not None:
         return kind
     if mode is None:
-        raise ImplementationLoadError(f"--impl {spec}: the module has no 'mode' attribute; pass --kind lstm|gru|rnn|rnn-relu")
+        raise ImplementationLoadError(
+            f"--impl {spec}: the module has no 'mode' attribute; pass --kind lstm|gru|rnn|rnn-relu"
+        )
     try:
         return Kind.from_mode(str(mode))
     except ValueError as exc:
@@ -142,9 +150,13 @@ def _check_forward(spec: str, module: nn.Module, kind: Kind) -> None:
     except TypeError as exc:
         raise ImplementationLoadError(f"--impl {spec}: forward does not accept (x, hx): {exc}") from None
     except Exception as exc:
-        raise ImplementationLoadError(f"--impl {spec}: forward(x, hx) raised {type(exc).__name__}: {exc}") from None
+        raise ImplementationLoadError(
+            f"--impl {spec}: forward(x, hx) raised {type(exc).__name__}: {exc}"
+        ) from None
     state_doc = "(h_n, c_n)" if kind.has_cell else "h_n"
-    shape_doc = f"output (T, B, H)=({PROBE_STEPS}, {PROBE_BATCH}, {PROBE_HIDDEN}) and {state_doc} of (1, B, H)"
+    shape_doc = (
+        f"output (T, B, H)=({PROBE_STEPS}, {PROBE_BATCH}, {PROBE_HIDDEN}) and {state_doc} of (1, B, H)"
+    )
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Tensor)):
         raise ImplementationLoadError(
             f"--impl {spec}: forward must return (output, {state_doc}) like torch.nn, got {type(result).__name__}"

@@ -23,7 +23,13 @@ register_profiles()
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Add lstm-bench's options to pytest."""
     group = parser.getgroup("lstm-bench", "lstm-bench: what to test")
-    group.addoption("--impl", action="append", default=[], metavar="SPEC", help="implementation under test, pkg.module:Name (repeatable)")
+    group.addoption(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="implementation under test, pkg.module:Name (repeatable)",
+    )
     group.addoption("--kind", default=None, metavar="KIND", help="kind of --impl: lstm, gru, rnn or rnn-relu")
     group.addoption(
         "--lstm-bench-profile",
@@ -38,7 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis import settings
 
     chosen = config.getoption("--lstm-bench-profile", None)
-    explicit_hypothesis = config.getoption("--hypothesis-profile", None) if _has_option(config, "--hypothesis-profile") else None
+    explicit_hypothesis = (
+        config.getoption("--hypothesis-profile", None)
+        if _has_option(config, "--hypothesis-profile")
+        else None
+    )
     if explicit_hypothesis:
         return
     settings.load_profile(chosen or ("ci" if os.environ.get("CI") else "dev"))

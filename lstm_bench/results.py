@@ -71,7 +71,9 @@ def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{source}: not valid JSON (truncated or corrupt?): {exc.msg} at line {exc.lineno}") from None
+        raise UsageError(
+            f"{source}: not valid JSON (truncated or corrupt?): {exc.msg} at line {exc.lineno}"
+        ) from None
     if not isinstance(data, dict):
         raise UsageError(f"{source}: not an lstm-bench results file (top level is {type(data).__name__})")
     if data.get("schema") == SCHEMA:

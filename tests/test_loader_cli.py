@@ -60,7 +60,7 @@ def test_kind_mismatch_and_bad_kind(capsys: pytest.CaptureFixture[str]) -> None:
 def test_torch_nn_and_references_load_as_they_are(spec: str, kind: Kind | None, expected: Kind) -> None:
     impl = load_impl(spec, kind)
     assert impl.kind is expected
-    assert getattr(impl.make(2, 3), "mode") == expected.torch_mode
+    assert impl.make(2, 3).mode == expected.torch_mode
 
 
 @pytest.mark.usefixtures("impls_on_path")
@@ -76,10 +76,16 @@ def test_inspect_agrees_with_reference(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_console_script_usage_errors_are_one_line() -> None:
-    proc = subprocess.run([sys.executable, "-m", "lstm_bench", "inspect"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lstm_bench", "inspect"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "--impl" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "lstm_bench", "--version"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lstm_bench", "--version"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("lstm-bench ")
-    proc = subprocess.run([sys.executable, "-m", "lstm_bench", "--help"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lstm_bench", "--help"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0 and "exit codes" in proc.stdout and "examples" in proc.stdout

@@ -43,4 +43,4 @@ def test_missing_file_and_pytest_benchmark_json(tmp_path: Path) -> None:
     pb = tmp_path / "pb.json"
     pb.write_text(json.dumps({"machine_info": {}, "benchmarks": [], "version": "4.0.0"}))
     assert load_results(pb)["format"] == "pytest-benchmark"
-    assert SCHEMA_VERSION == new_document("x", environment={})["schema_version"]
+    assert new_document("x", environment={})["schema_version"] == SCHEMA_VERSION

@@ -15,7 +15,9 @@ EXAMPLES = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``inspect``."""
     parser.add_argument("--impl", required=True, metavar="SPEC", help="implementation, pkg.module:Name")
-    parser.add_argument("--kind", default=None, help="lstm, gru, rnn or rnn-relu (default: the module's mode)")
+    parser.add_argument(
+        "--kind", default=None, help="lstm, gru, rnn or rnn-relu (default: the module's mode)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the probe input (default 0)")
 
 

@@ -22,9 +22,11 @@ __all__ = ["copy_weights", "from_numpy", "load_npz", "save_npz", "to_numpy"]
 
 def to_numpy(module: nn.Module) -> Params:
     """The module's weights as float64 NumPy reference parameters (zeros for absent biases)."""
-    state = {name: getattr(module, name) for name in PARAMETER_NAMES if getattr(module, name, None) is not None}
+    state = {
+        name: getattr(module, name) for name in PARAMETER_NAMES if getattr(module, name, None) is not None
+    }
     if "bias_ih_l0" not in state:
-        rows = module.weight_ih_l0.shape[0]  # type: ignore[union-attr, index]
+        rows = int(module.weight_ih_l0.shape[0])  # type: ignore[union-attr, index]
         state["bias_ih_l0"] = state["bias_hh_l0"] = torch.zeros(rows)
     return Params.from_state_dict(state)
 
@@ -54,7 +56,7 @@ def save_npz(path: str | os.PathLike[str], params: Params) -> Path:
     from lstm_bench.atomic import write_bytes_atomic
 
     buffer = io.BytesIO()
-    np.savez(buffer, **params.to_state_dict())
+    np.savez(buffer, **params.to_state_dict())  # type: ignore[arg-type]
     return write_bytes_atomic(path, buffer.getvalue())
 
 

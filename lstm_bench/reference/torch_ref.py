@@ -112,12 +112,16 @@ class ReferenceRNNBase(nn.Module):
     def _biases(self) -> tuple[Tensor | None, Tensor | None]:
         return self.bias_ih_l0, self.bias_hh_l0
 
-    def _prepare(self, x: Tensor, hx: Tensor | tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor, Tensor | None, bool]:
+    def _prepare(
+        self, x: Tensor, hx: Tensor | tuple[Tensor, Tensor] | None
+    ) -> tuple[Tensor, Tensor, Tensor | None, bool]:
         """Return x as (T, B, I), h0 and c0 as (B, H), and whether the input was unbatched."""
         if x.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: expected input of 2 or 3 dimensions, got {x.dim()}")
         if x.size(-1) != self.input_size:
-            raise ValueError(f"{type(self).__name__}: input.size(-1) must be {self.input_size}, got {x.size(-1)}")
+            raise ValueError(
+                f"{type(self).__name__}: input.size(-1) must be {self.input_size}, got {x.size(-1)}"
+            )
         unbatched = x.dim() == 2
         if unbatched:
             x = x.unsqueeze(1)  # (T, 1, I)
@@ -126,7 +130,9 @@ class ReferenceRNNBase(nn.Module):
         batch = x.size(1)
         states = (hx,) if isinstance(hx, Tensor) else hx
         if states is not None and self.kind.has_cell != (len(states) == 2):
-            raise ValueError(f"{type(self).__name__}: hx must be {'(h_0, c_0)' if self.kind.has_cell else 'h_0'}")
+            raise ValueError(
+                f"{type(self).__name__}: hx must be {'(h_0, c_0)' if self.kind.has_cell else 'h_0'}"
+            )
         flat = [self._state(s, batch, unbatched, x) for s in states] if states is not None else []
         if not flat:
             zeros = x.new_zeros(batch, self.hidden_size)
@@ -175,7 +181,9 @@ class ReferenceRNNBase(nn.Module):
         bias = None if b_ih is None else (b_ih + b_hh if fold_hidden_bias and b_hh is not None else b_ih)
         steps, batch = x.shape[:2]
         flat = x.reshape(steps * batch, self.input_size)  # (T*B, I)
-        proj = flat @ self.weight_ih_l0.t() if bias is None else torch.addmm(bias, flat, self.weight_ih_l0.t())
+        proj = (
+            flat @ self.weight_ih_l0.t() if bias is None else torch.addmm(bias, flat, self.weight_ih_l0.t())
+        )
         return proj.view(steps, batch, -1)  # (T, B, G*H)
 
 
@@ -256,7 +264,9 @@ class RNN(ReferenceRNNBase):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.nonlinearity = nonlinearity
         self.kind = Kind.RNN_TANH if nonlinearity == "tanh" else Kind.RNN_RELU
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype
+        )
 
     def _unroll(self, x: Tensor, h: Tensor, c: Tensor | None, record: bool) -> _Unrolled:
         w_hh_t = self.weight_hh_l0.t()

@@ -47,7 +47,7 @@ class NoHx(nn.LSTM):
 
 class WrongStructure(nn.LSTM):
     def forward(self, x, hx=None):  # type: ignore[override]
-        out, (h, c) = super().forward(x, hx)
+        out, (h, _c) = super().forward(x, hx)
         return out, h  # the LSTM's state must be (h_n, c_n)
 
 
