@@ -1,0 +1,514 @@
+"""Float64 NumPy reference for single-layer LSTM, GRU and Elman RNN: forward, trace, and hand-written BPTT.
+
+This module is the ground truth the rest of lstm-bench checks against, so it is written to be read:
+one function per cell step, one unroll, one backward pass per kind with a comment on every line.
+Weights use torch.nn's layout and gate order exactly, so a ``torch.nn.LSTM(...).state_dict()`` can
+be loaded with :meth:`Params.from_state_dict` and compared number for number.
+
+Notation (σ is the logistic sigmoid, ⊙ the elementwise product, x_t the input, h_t the hidden state)::
+
+    LSTM  i_t  = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)     input gate
+          f_t  = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)     forget gate
+          C~_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)  candidate cell (torch calls it g)
+          o_t  = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)     output gate
+          C_t  = f_t ⊙ C_{t-1} + i_t ⊙ C~_t                   cell state
+          h_t  = o_t ⊙ tanh(C_t)
+
+    GRU   r_t  = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)     reset gate
+          z_t  = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)     update gate
+          n_t  = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))   candidate
+          h_t  = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+
+    RNN   h_t  = φ(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),    φ = tanh (Kind.RNN_TANH) or relu (Kind.RNN_RELU)
+
+Row blocks of ``weight_ih`` / ``weight_hh`` / biases are stacked in torch order: (i, f, g, o) for the
+LSTM, (r, z, n) for the GRU. Everything is float64; nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lstm_bench.kinds import Kind
+
+__all__ = [
+    "Grads",
+    "Params",
+    "Trace",
+    "bptt",
+    "gru_step",
+    "init_params",
+    "loss_and_grads",
+    "lstm_step",
+    "rnn_step",
+    "unroll",
+]
+
+Array = NDArray[np.float64]
+
+_PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+_NONLINEARITIES = ("tanh", "relu")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Params:
+    """Weights of one recurrent layer in torch.nn layout (names = state_dict keys without ``_l0``).
+
+    ``weight_ih`` is (G*H, I), ``weight_hh`` is (G*H, H), the biases are (G*H,), where G is
+    ``Kind.gate_count`` (4 LSTM, 3 GRU, 1 RNN). Arrays are converted to float64 on construction.
+    The same class holds gradients (see :class:`Grads`), so it checks shapes but not values.
+    """
+
+    weight_ih: Array
+    weight_hh: Array
+    bias_ih: Array
+    bias_hh: Array
+
+    def __post_init__(self) -> None:
+        for name in _PARAM_NAMES:
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=np.float64))
+        _check_param_shapes(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+    @property
+    def hidden_size(self) -> int:
+        """H, the width of h_t (and C_t)."""
+        return int(self.weight_hh.shape[1])
+
+    @property
+    def input_size(self) -> int:
+        """I, the width of x_t."""
+        return int(self.weight_ih.shape[1])
+
+    @property
+    def gate_count(self) -> int:
+        """G, the number of H-row blocks stacked in the weights (4 LSTM, 3 GRU, 1 RNN)."""
+        return int(self.weight_hh.shape[0]) // self.hidden_size
+
+    def to_state_dict(self) -> dict[str, Array]:
+        """Return ``{"weight_ih_l0": ..., ...}``, loadable by ``torch.nn.{LSTM,GRU,RNN}`` after
+        ``torch.from_numpy``. The arrays are copies."""
+        return {f"{name}_l0": getattr(self, name).copy() for name in _PARAM_NAMES}
+
+    @classmethod
+    def from_state_dict(cls, sd: Mapping[str, Any]) -> Params:
+        """Build Params from a single-layer, unidirectional torch.nn state_dict (or a dict of arrays).
+
+        Values may be NumPy arrays, torch tensors (detached and moved to CPU here) or anything
+        ``np.asarray`` takes; they are copied to float64. A model built with ``bias=False`` has no
+        bias keys: both biases are then zeros. Keys of further layers, reverse directions or LSTM
+        projections (``weight_hr_l0``) are rejected rather than silently dropped.
+        """
+        extra = sorted(set(sd) - {f"{name}_l0" for name in _PARAM_NAMES})
+        if extra:
+            raise ValueError(
+                f"state_dict has keys {extra} that a single-layer, unidirectional model without "
+                "projections does not have; only weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 are read"
+            )
+        missing = [f"{name}_l0" for name in ("weight_ih", "weight_hh") if f"{name}_l0" not in sd]
+        if missing:
+            raise ValueError(f"state_dict lacks {missing}; got keys {sorted(sd)}")
+        w_ih, w_hh = _to_float64(sd["weight_ih_l0"]), _to_float64(sd["weight_hh_l0"])
+        has_bias = ("bias_ih_l0" in sd, "bias_hh_l0" in sd)
+        if has_bias == (False, False):
+            zeros = np.zeros(w_ih.shape[0], dtype=np.float64)
+            return cls(w_ih, w_hh, zeros, zeros.copy())
+        if has_bias != (True, True):
+            raise ValueError("state_dict has only one of bias_ih_l0 / bias_hh_l0; expected both or neither")
+        return cls(w_ih, w_hh, _to_float64(sd["bias_ih_l0"]), _to_float64(sd["bias_hh_l0"]))
+
+
+def _to_float64(value: Any) -> Array:
+    """Copy a NumPy array, torch tensor or array-like to a float64 ndarray."""
+    if hasattr(value, "detach"):  # a torch tensor: leave autograd and the device behind
+        value = value.detach().cpu().numpy()
+    return np.array(value, dtype=np.float64)
+
+
+def _check_param_shapes(w_ih: Array, w_hh: Array, b_ih: Array, b_hh: Array) -> None:
+    """Raise ValueError unless the four arrays form a consistent torch.nn layer layout."""
+    if w_ih.ndim != 2 or w_hh.ndim != 2:
+        raise ValueError(f"weights must be 2-D; got weight_ih {w_ih.shape}, weight_hh {w_hh.shape}")
+    rows, hidden = w_hh.shape
+    if hidden == 0 or rows % hidden != 0 or rows // hidden not in (1, 3, 4):
+        raise ValueError(
+            f"weight_hh must be (G*H, H) with G in (1, 3, 4); got {w_hh.shape} "
+            f"(rows {rows} is not 1, 3 or 4 times the hidden size {hidden})"
+        )
+    if w_ih.shape[0] != rows or w_ih.shape[1] == 0:
+        raise ValueError(
+            f"weight_ih must be ({rows}, I) with I >= 1 to match weight_hh {w_hh.shape}; got {w_ih.shape}"
+        )
+    for name, bias in (("bias_ih", b_ih), ("bias_hh", b_hh)):
+        if bias.shape != (rows,):
+            raise ValueError(
+                f"{name} must have shape ({rows},) to match weight_hh {w_hh.shape}; got {bias.shape}"
+            )
+
+
+def init_params(kind: Kind, input_size: int, hidden_size: int, rng: np.random.Generator) -> Params:
+    """Draw every weight and bias from U(-1/√H, 1/√H), as torch.nn's ``reset_parameters`` does.
+
+    The draw order (weight_ih, weight_hh, bias_ih, bias_hh) is fixed, so a seeded ``rng`` gives the
+    same Params every time; the values differ from torch's own generator.
+    """
+    kind = _as_kind(kind)
+    if input_size < 1 or hidden_size < 1:
+        raise ValueError(f"input_size and hidden_size must be >= 1; got {input_size} and {hidden_size}")
+    rows, bound = kind.gate_count * hidden_size, 1.0 / math.sqrt(hidden_size)
+    shapes = ((rows, input_size), (rows, hidden_size), (rows,), (rows,))
+    return Params(*(rng.uniform(-bound, bound, size=shape) for shape in shapes))
+
+
+def _as_kind(kind: Kind | str) -> Kind:
+    """Accept a Kind or its command-line / torch-mode spelling; raise ValueError otherwise."""
+    if isinstance(kind, Kind):
+        return kind
+    if isinstance(kind, str):
+        return Kind.parse(kind)
+    raise ValueError(f"kind must be a Kind (or its name); got {kind!r}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# One time step per kind. x: (B, I), h and c: (B, H). Activations come back in a dict so that the
+# unroll can record them; the keys of gate activations are Kind.gate_names.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _sigmoid(a: Array) -> Array:
+    """σ(a) = 1 / (1 + e^{-a}) without overflow: exactly 0 or 1 far out in the tails."""
+    e = np.exp(-np.abs(a))  # in (0, 1], never overflows
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _affine(x: Array, h: Array, p: Params) -> tuple[Array, Array]:
+    """Both halves of the gate pre-activations: (W_ih x + b_ih, W_hh h + b_hh), each (B, G*H)."""
+    return x @ p.weight_ih.T + p.bias_ih, h @ p.weight_hh.T + p.bias_hh
+
+
+def lstm_step(x: Array, h: Array, c: Array, p: Params) -> tuple[Array, Array, dict[str, Array]]:
+    """One LSTM step: returns (h_t, C_t, gates) from x_t (B, I), h_{t-1} (B, H), C_{t-1} (B, H).
+
+    i_t = σ(·), f_t = σ(·), C~_t = tanh(·), o_t = σ(·) over W_i* x_t + b_i* + W_h* h_{t-1} + b_h*;
+    C_t = f_t ⊙ C_{t-1} + i_t ⊙ C~_t;  h_t = o_t ⊙ tanh(C_t).
+    ``gates`` maps Kind.LSTM.gate_names ("input", "forget", "candidate", "output") to (B, H) arrays.
+    """
+    ax, ah = _affine(x, h, p)
+    a_i, a_f, a_g, a_o = np.split(ax + ah, 4, axis=-1)  # 4 x (B, H), torch order i, f, g, o
+    i, f, g, o = _sigmoid(a_i), _sigmoid(a_f), np.tanh(a_g), _sigmoid(a_o)
+    c_new = f * c + i * g  # keep part of the old cell, write part of the candidate
+    h_new = o * np.tanh(c_new)  # expose part of the squashed cell
+    return h_new, c_new, {"input": i, "forget": f, "candidate": g, "output": o}
+
+
+def gru_step(x: Array, h: Array, p: Params) -> tuple[Array, dict[str, Array]]:
+    """One GRU step: returns (h_t, activations) from x_t (B, I) and h_{t-1} (B, H).
+
+    r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr), z_t = σ(... z ...),
+    n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn)),  h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}.
+    The dict holds the gates "reset", "update", "candidate" and, for BPTT, "hidden_candidate"
+    = W_hn h_{t-1} + b_hn (the term the reset gate scales; not a gate).
+    """
+    ax, ah = _affine(x, h, p)
+    ax_r, ax_z, ax_n = np.split(ax, 3, axis=-1)  # 3 x (B, H), torch order r, z, n
+    ah_r, ah_z, ah_n = np.split(ah, 3, axis=-1)  # 3 x (B, H)
+    r, z = _sigmoid(ax_r + ah_r), _sigmoid(ax_z + ah_z)
+    n = np.tanh(ax_n + r * ah_n)  # the reset gate scales only the recurrent part
+    h_new = (1.0 - z) * n + z * h  # interpolate between candidate and previous state
+    return h_new, {"reset": r, "update": z, "candidate": n, "hidden_candidate": ah_n}
+
+
+def rnn_step(x: Array, h: Array, p: Params, nonlinearity: str) -> tuple[Array, dict[str, Array]]:
+    """One Elman RNN step: h_t = φ(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), φ = tanh or relu.
+
+    The dict holds "preactivation" (the argument of φ, (B, H)); an RNN has no gates.
+    """
+    if nonlinearity not in _NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
+    ax, ah = _affine(x, h, p)
+    a = ax + ah  # (B, H)
+    h_new = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0.0)
+    return h_new, {"preactivation": a}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Unrolling over time
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Everything one forward pass computed, kept for inspection and for :func:`bptt`.
+
+    Public record: ``outputs`` h_1..h_T (T, B, H); ``h_n`` = h_T (B, H); ``c_n`` = C_T and ``cells``
+    C_1..C_T (LSTM only, else None); ``gates`` maps each of ``kind.gate_names`` to (T, B, H).
+    The inputs of the pass (``x``, ``h0``, ``c0``, ``params``) and ``cache`` (per-step values that
+    are not gates, e.g. the RNN pre-activation, each (T, B, H)) are what BPTT reads.
+    """
+
+    kind: Kind
+    outputs: Array
+    h_n: Array
+    c_n: Array | None
+    gates: dict[str, Array]
+    cells: Array | None
+    x: Array = field(repr=False)
+    h0: Array = field(repr=False)
+    c0: Array | None = field(repr=False)
+    params: Params = field(repr=False)
+    cache: dict[str, Array] = field(default_factory=dict, repr=False)
+
+    def previous_hidden(self, t: int) -> Array:
+        """h_{t-1} for the step that produced ``outputs[t]``: h0 at t = 0."""
+        return self.h0 if t == 0 else self.outputs[t - 1]
+
+    def previous_cell(self, t: int) -> Array:
+        """C_{t-1} for the step that produced ``cells[t]`` (LSTM only): c0 at t = 0."""
+        if self.cells is None or self.c0 is None:
+            raise ValueError(f"a {self.kind.value} trace has no cell state")
+        return self.c0 if t == 0 else self.cells[t - 1]
+
+
+def unroll(kind: Kind, params: Params, x: Array, h0: Array | None = None, c0: Array | None = None) -> Trace:
+    """Run ``kind`` over x (T, B, I) from h0 (and C0 for the LSTM), zeros when omitted; record all.
+
+    Equivalent to ``torch.nn.{LSTM,GRU,RNN}(I, H)`` with ``batch_first=False`` loaded with the same
+    state_dict: ``outputs`` is its first return value, ``h_n`` / ``c_n`` its final state (without
+    the leading layer axis).
+    """
+    kind = _as_kind(kind)
+    x, h0, c0 = _check_inputs(kind, params, x, h0, c0)
+    h, c = h0, c0
+    outputs, cells, steps = [], [], []
+    for x_t in x:  # x_t: (B, I)
+        if kind is Kind.LSTM:
+            h, c, acts = lstm_step(x_t, h, c, params)
+            cells.append(c)
+        elif kind is Kind.GRU:
+            h, acts = gru_step(x_t, h, params)
+        else:
+            h, acts = rnn_step(x_t, h, params, "tanh" if kind is Kind.RNN_TANH else "relu")
+        outputs.append(h)
+        steps.append(acts)
+    stacked = {name: np.stack([acts[name] for acts in steps]) for name in steps[0]}  # each (T, B, H)
+    return Trace(
+        kind=kind,
+        outputs=np.stack(outputs),  # (T, B, H)
+        h_n=h,
+        c_n=c if kind.has_cell else None,
+        gates={name: stacked.pop(name) for name in kind.gate_names},
+        cells=np.stack(cells) if kind.has_cell else None,  # (T, B, H)
+        x=x,
+        h0=h0,
+        c0=c0 if kind.has_cell else None,
+        params=params,
+        cache=stacked,  # what is left: non-gate values BPTT needs
+    )
+
+
+def _check_inputs(kind: Kind, params: Params, x: Any, h0: Any, c0: Any) -> tuple[Array, Array, Array]:
+    """Validate the unroll arguments; return float64 x, h0 and c0 (zeros where None)."""
+    if not isinstance(params, Params):
+        raise ValueError(f"params must be a Params; got {type(params).__name__}")
+    if params.gate_count != kind.gate_count:
+        raise ValueError(
+            f"params have {params.gate_count} gate blocks (weight_hh {params.weight_hh.shape}) but "
+            f"{kind.value} needs {kind.gate_count}"
+        )
+    x = np.asarray(x, dtype=np.float64)
+    n_in, n_hid = params.input_size, params.hidden_size
+    if x.ndim != 3 or x.shape[2] != n_in or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"x must be (T, B, {n_in}) with T, B >= 1 (time-major); got {x.shape}")
+    if c0 is not None and not kind.has_cell:
+        raise ValueError(f"c0 is only for the LSTM; {kind.value} has no cell state")
+    state = (x.shape[1], n_hid)
+    return x, _state_or_zeros("h0", h0, state), _state_or_zeros("c0", c0, state)
+
+
+def _state_or_zeros(name: str, value: Any, shape: tuple[int, int]) -> Array:
+    """A (B, H) float64 initial state: a copy of ``value``, or zeros when it is None."""
+    if value is None:
+        return np.zeros(shape, dtype=np.float64)
+    arr = np.array(value, dtype=np.float64)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must be (B, H) = {shape}; got {arr.shape}")
+    return arr
+
+
+# ---------------------------------------------------------------------------------------------------
+# Backpropagation through time
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grads:
+    """dL/d(everything the unroll read): inputs x (T, B, I), h0 (B, H), C0 (B, H, LSTM only) and the
+    parameters, in the same torch layout as :class:`Params`."""
+
+    x: Array
+    h0: Array
+    c0: Array | None
+    params: Params
+
+
+class _Accumulator:
+    """Parameter gradients summed over time steps, plus the weights each step backprops through."""
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+        self.d_weight_ih = np.zeros_like(params.weight_ih)  # (G*H, I)
+        self.d_weight_hh = np.zeros_like(params.weight_hh)  # (G*H, H)
+        self.d_bias_ih = np.zeros_like(params.bias_ih)  # (G*H,)
+        self.d_bias_hh = np.zeros_like(params.bias_hh)  # (G*H,)
+
+    def add(self, da_x: Array, da_h: Array, x_t: Array, h_prev: Array) -> tuple[Array, Array]:
+        """Backprop through a_x = W_ih x_t + b_ih and a_h = W_hh h_{t-1} + b_hh given dL/da_x,
+        dL/da_h (B, G*H); return (dL/dx_t, dL/dh_{t-1} via a_h)."""
+        self.d_weight_ih += da_x.T @ x_t  # (G*H, I): outer products summed over the batch
+        self.d_weight_hh += da_h.T @ h_prev  # (G*H, H)
+        self.d_bias_ih += da_x.sum(axis=0)  # each bias is added once per batch row
+        self.d_bias_hh += da_h.sum(axis=0)
+        return da_x @ self.params.weight_ih, da_h @ self.params.weight_hh  # (B, I), (B, H)
+
+    def result(self) -> Params:
+        """The summed gradients, in the layout of the parameters."""
+        return Params(self.d_weight_ih, self.d_weight_hh, self.d_bias_ih, self.d_bias_hh)
+
+
+def bptt(
+    trace: Trace,
+    d_outputs: Array | None = None,
+    d_h_n: Array | None = None,
+    d_c_n: Array | None = None,
+) -> Grads:
+    """Hand-written backpropagation through time for the pass recorded in ``trace``.
+
+    Given upstream gradients dL/d outputs (T, B, H), dL/dh_n (B, H) and, for the LSTM, dL/dC_n
+    (B, H) (None = zeros), return exact dL/dx, dL/dh0, dL/dC0 and dL/d(weights, biases). Nothing
+    is clipped: a gradient checker must see raw gradients.
+    """
+    d_outputs, d_h_n, d_c_n = _check_upstream(trace, d_outputs, d_h_n, d_c_n)
+    acc = _Accumulator(trace.params)
+    dx = np.zeros_like(trace.x)  # (T, B, I)
+    dh = d_h_n.copy()  # dL/dh_t flowing back from later steps, (B, H)
+    dc = d_c_n.copy() if d_c_n is not None else None  # dL/dC_t flowing back (LSTM), (B, H)
+    for t in reversed(range(trace.outputs.shape[0])):
+        dh = dh + d_outputs[t]  # h_t is both an output and the next step's input
+        if trace.kind is Kind.LSTM:
+            assert dc is not None
+            dx[t], dh, dc = _lstm_step_back(trace, t, dh, dc, acc)
+        elif trace.kind is Kind.GRU:
+            dx[t], dh = _gru_step_back(trace, t, dh, acc)
+        else:
+            dx[t], dh = _rnn_step_back(trace, t, dh, acc)
+    return Grads(x=dx, h0=dh, c0=dc, params=acc.result())
+
+
+def _check_upstream(
+    trace: Trace, d_outputs: Any, d_h_n: Any, d_c_n: Any
+) -> tuple[Array, Array, Array | None]:
+    """Validate the upstream gradients against the trace; zeros where None."""
+    if not isinstance(trace, Trace):
+        raise ValueError(f"bptt needs a Trace from unroll(); got {type(trace).__name__}")
+    if d_c_n is not None and not trace.kind.has_cell:
+        raise ValueError(f"d_c_n is only for the LSTM; {trace.kind.value} has no cell state")
+    seq_shape, state_shape = trace.outputs.shape, trace.h_n.shape
+    d_out = _grad_or_zeros("d_outputs", d_outputs, seq_shape)
+    d_h = _grad_or_zeros("d_h_n", d_h_n, state_shape)
+    d_c = _grad_or_zeros("d_c_n", d_c_n, state_shape) if trace.kind.has_cell else None
+    return d_out, d_h, d_c
+
+
+def _grad_or_zeros(name: str, value: Any, shape: tuple[int, ...]) -> Array:
+    """A float64 upstream gradient of ``shape``: a copy of ``value``, or zeros when it is None."""
+    if value is None:
+        return np.zeros(shape, dtype=np.float64)
+    arr = np.array(value, dtype=np.float64)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} to match the trace; got {arr.shape}")
+    return arr
+
+
+def _lstm_step_back(
+    trace: Trace, t: int, dh: Array, dc: Array, acc: _Accumulator
+) -> tuple[Array, Array, Array]:
+    """Backprop one LSTM step given dL/dh_t and dL/dC_t; return dL/dx_t, dL/dh_{t-1}, dL/dC_{t-1}."""
+    i, f, g, o = (trace.gates[name][t] for name in Kind.LSTM.gate_names)  # each (B, H)
+    assert trace.cells is not None
+    c_prev, tanh_c = trace.previous_cell(t), np.tanh(trace.cells[t])
+    do = dh * tanh_c  # h_t = o_t ⊙ tanh(C_t)
+    dc = dc + dh * o * (1.0 - tanh_c**2)  # ... and through tanh(C_t), plus the carried dL/dC_t
+    di = dc * g  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C~_t
+    df = dc * c_prev
+    dg = dc * i
+    dc_prev = dc * f  # the cell path: scaled only by the forget gate
+    da = np.concatenate(  # back through σ' = s(1-s) and tanh' = 1-g², torch order i, f, g, o
+        [di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g**2), do * o * (1.0 - o)], axis=-1
+    )  # (B, 4H)
+    dx_t, dh_prev = acc.add(da, da, trace.x[t], trace.previous_hidden(t))  # both halves share a_t
+    return dx_t, dh_prev, dc_prev
+
+
+def _gru_step_back(trace: Trace, t: int, dh: Array, acc: _Accumulator) -> tuple[Array, Array]:
+    """Backprop one GRU step given dL/dh_t; return dL/dx_t and dL/dh_{t-1}."""
+    r, z, n = (trace.gates[name][t] for name in Kind.GRU.gate_names)  # each (B, H)
+    hn, h_prev = trace.cache["hidden_candidate"][t], trace.previous_hidden(t)  # W_hn h_{t-1} + b_hn
+    dn = dh * (1.0 - z)  # h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+    dz = dh * (h_prev - n)
+    dh_direct = dh * z  # the direct (leaky) path to h_{t-1}
+    da_n = dn * (1.0 - n**2)  # n_t = tanh(a_n), a_n = W_in x_t + b_in + r_t ⊙ hn
+    da_r = da_n * hn * r * (1.0 - r)  # through r_t ⊙ hn, then σ'
+    da_z = dz * z * (1.0 - z)  # through σ'
+    da_x = np.concatenate([da_r, da_z, da_n], axis=-1)  # input half sees a_n directly, (B, 3H)
+    da_h = np.concatenate([da_r, da_z, da_n * r], axis=-1)  # hidden half of n is scaled by r_t
+    dx_t, dh_prev = acc.add(da_x, da_h, trace.x[t], h_prev)
+    return dx_t, dh_prev + dh_direct  # both paths into h_{t-1}
+
+
+def _rnn_step_back(trace: Trace, t: int, dh: Array, acc: _Accumulator) -> tuple[Array, Array]:
+    """Backprop one Elman step given dL/dh_t; return dL/dx_t and dL/dh_{t-1}."""
+    if trace.kind is Kind.RNN_TANH:
+        da = dh * (1.0 - trace.outputs[t] ** 2)  # tanh' = 1 - h_t²
+    else:
+        da = dh * (trace.cache["preactivation"][t] > 0)  # relu' = [a > 0] (0 at the kink, as torch)
+    return acc.add(da, da, trace.x[t], trace.previous_hidden(t))  # both halves share a_t
+
+
+# ---------------------------------------------------------------------------------------------------
+# Convenience
+# ---------------------------------------------------------------------------------------------------
+
+
+def loss_and_grads(
+    kind: Kind,
+    params: Params,
+    x: Array,
+    h0: Array | None = None,
+    c0: Array | None = None,
+    d_outputs: Array | None = None,
+    d_h_n: Array | None = None,
+    d_c_n: Array | None = None,
+) -> tuple[float, Grads]:
+    """Unroll and backprop the linear probe L = Σ outputs ⊙ d_outputs + Σ h_n ⊙ d_h_n + Σ C_n ⊙ d_c_n.
+
+    Its gradient w.r.t. outputs, h_n and C_n is exactly the given weights (None = zeros), so the
+    returned Grads equal ``bptt(unroll(...), d_outputs, d_h_n, d_c_n)`` and L is the scalar a finite
+    difference check perturbs.
+    """
+    trace = unroll(kind, params, x, h0, c0)
+    grads = bptt(trace, d_outputs, d_h_n, d_c_n)
+    d_out, d_h, d_c = _check_upstream(trace, d_outputs, d_h_n, d_c_n)
+    loss = float(np.sum(trace.outputs * d_out) + np.sum(trace.h_n * d_h))
+    if trace.c_n is not None and d_c is not None:
+        loss += float(np.sum(trace.c_n * d_c))
+    return loss, grads
