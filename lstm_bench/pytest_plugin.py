@@ -43,7 +43,6 @@ def pytest_configure(config: pytest.Config) -> None:
     """Load the chosen Hypothesis profile, unless ``--hypothesis-profile`` already chose one."""
     from hypothesis import settings
 
-    chosen = config.getoption("--lstm-bench-profile", None)
     explicit_hypothesis = (
         config.getoption("--hypothesis-profile", None)
         if _has_option(config, "--hypothesis-profile")
@@ -51,7 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if explicit_hypothesis:
         return
-    settings.load_profile(chosen or ("ci" if os.environ.get("CI") else "dev"))
+    settings.load_profile(selected_profile(config))
 
 
 def _has_option(config: pytest.Config, name: str) -> bool:
@@ -60,3 +59,30 @@ def _has_option(config: pytest.Config, name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+#: What the suites test when no ``--impl`` is given: lstm-bench's references and torch.nn's modules.
+DEFAULT_IMPLEMENTATIONS: tuple[tuple[str, str], ...] = (
+    ("lstm_bench.reference:LSTM", "lstm"),
+    ("lstm_bench.reference:GRU", "gru"),
+    ("lstm_bench.reference:RNN", "rnn"),
+    ("lstm_bench.reference:RNN", "rnn-relu"),
+    ("torch.nn:LSTM", "lstm"),
+    ("torch.nn:GRU", "gru"),
+    ("torch.nn:RNN", "rnn"),
+    ("torch.nn:RNN", "rnn-relu"),
+)
+
+
+def selected_implementations(config: pytest.Config) -> list[tuple[str, str | None]]:
+    """(spec, kind) pairs under test: each ``--impl`` with ``--kind``, else DEFAULT_IMPLEMENTATIONS."""
+    specs: list[str] = config.getoption("--impl", None) or []
+    if not specs:
+        return list(DEFAULT_IMPLEMENTATIONS)
+    return [(spec, config.getoption("--kind", None)) for spec in specs]
+
+
+def selected_profile(config: pytest.Config) -> str:
+    """The Hypothesis profile in force: ``--lstm-bench-profile``, else ci under $CI, else dev."""
+    chosen: str | None = config.getoption("--lstm-bench-profile", None)
+    return chosen or ("ci" if os.environ.get("CI") else "dev")

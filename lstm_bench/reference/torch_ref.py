@@ -15,6 +15,15 @@ Equations (per step t, x_t input, h_{t-1} previous hidden state):
 * RNN: h_t = φ(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), φ = tanh or ReLU.
 
 Only single-layer, unidirectional models are provided: they are references, not a toolkit.
+
+Two paths compute the same numbers. ``trace()`` runs these equations step by step on autograd
+ops. ``forward()`` of the LSTM runs the recurrence as one autograd node
+(``_LSTMRecurrence``) whose backward is hand-written BPTT: per step only the dependent work
+(one matmul and a few elementwise ops), with the weight gradient as one GEMM over all steps, as
+cuDNN and oneDNN do. That keeps the eager reference within a small factor of torch.nn at small
+sizes, where per-op overhead dominates. torch.compile is given the step loop (it fuses it
+itself), and a backward with ``create_graph=True`` differentiates the step loop by autograd, so
+higher derivatives stay exact. Both paths equal torch.nn to rounding in float64 (tests).
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import FunctionCtx
 
 from lstm_bench.kinds import Kind
 
@@ -187,6 +197,12 @@ class ReferenceRNNBase(nn.Module):
         return proj.view(steps, batch, -1)  # (T, B, G*H)
 
 
+def _compiling() -> bool:
+    """True while torch.compile traces us: it gets the step loop, which it can fuse, not the fused node."""
+    is_compiling = getattr(torch.compiler, "is_compiling", None)
+    return bool(is_compiling()) if is_compiling is not None else False
+
+
 def _recorder(record: bool, names: tuple[str, ...]) -> tuple[dict[str, list[Tensor]], Callable[..., None]]:
     gates: dict[str, list[Tensor]] = {name: [] for name in names} if record else {}
 
@@ -205,20 +221,115 @@ class LSTM(ReferenceRNNBase):
 
     def _unroll(self, x: Tensor, h: Tensor, c: Tensor | None, record: bool) -> _Unrolled:
         assert c is not None
-        w_hh_t = self.weight_hh_l0.t()
+        xp = self._input_projection(x, fold_hidden_bias=True)  # (T, B, 4H)
+        if not record and not _compiling():  # eager fast path: one autograd node for the recurrence
+            outputs, h_n, c_n = _LSTMRecurrence.apply(xp, h, c, self.weight_hh_l0)  # type: ignore[no-untyped-call]
+            return _Unrolled(outputs, h_n, c_n, {}, [])
         gates, keep = _recorder(record, self.kind.gate_names)
-        hs: list[Tensor] = []
-        cells: list[Tensor] = []
-        for xp_t in self._input_projection(x, fold_hidden_bias=True).unbind(0):  # unbind: O(T) backward
-            pre_i, pre_f, pre_g, pre_o = torch.addmm(xp_t, h, w_hh_t).chunk(4, dim=1)  # 4 x (B, H)
-            i, f, g, o = pre_i.sigmoid(), pre_f.sigmoid(), pre_g.tanh(), pre_o.sigmoid()
-            c = f * c + i * g  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C~_t
-            h = o * c.tanh()  # h_t = o_t ⊙ tanh(C_t)
-            hs.append(h)
-            keep(i, f, g, o)
-            if record:
-                cells.append(c)
+        hs, h, c, cells = _lstm_steps(xp, h, c, self.weight_hh_l0, keep, record)
         return _Unrolled(torch.stack(hs), h, c, gates, cells)
+
+
+def _lstm_steps(
+    xp: Tensor,
+    h: Tensor,
+    c: Tensor,
+    w_hh: Tensor,
+    keep: Callable[..., None] | None = None,
+    record: bool = False,
+) -> tuple[list[Tensor], Tensor, Tensor, list[Tensor]]:
+    """The LSTM equations step by step on autograd ops: ([h_1..h_T], h_T, C_T, [C_1..C_T] if ``record``)."""
+    w_hh_t = w_hh.t()
+    hs: list[Tensor] = []
+    cells: list[Tensor] = []
+    for xp_t in xp.unbind(0):  # unbind, not xp[t]: indexing makes the backward O(T^2)
+        pre_i, pre_f, pre_g, pre_o = torch.addmm(xp_t, h, w_hh_t).chunk(4, dim=1)  # 4 x (B, H)
+        i, f, g, o = pre_i.sigmoid(), pre_f.sigmoid(), pre_g.tanh(), pre_o.sigmoid()
+        c = f * c + i * g  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C~_t
+        h = o * c.tanh()  # h_t = o_t ⊙ tanh(C_t)
+        hs.append(h)
+        if keep is not None:
+            keep(i, f, g, o)
+        if record:
+            cells.append(c)
+    return hs, h, c, cells
+
+
+class _LSTMRecurrence(torch.autograd.Function):
+    """The LSTM recurrence over all T steps as one autograd node, with hand-written BPTT.
+
+    Inputs: xp (T, B, 4H) = W_ih x_t + b_ih + b_hh for every step (torch gate order i, f, g, o),
+    h0 and C0 (B, H), W_hh (4H, H). Outputs: h_1..h_T (T, B, H), h_T and C_T (B, H).
+    Forward per step: a_t = xp_t + h_{t-1} W_hh^T; i, f, o = σ(a); C~ = tanh(a_g);
+    C_t = f ⊙ C_{t-1} + i ⊙ C~; h_t = o ⊙ tanh(C_t).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx, xp: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:  # type: ignore[override]
+        steps, batch, four_h = xp.shape
+        hid = four_h // 4
+        w_hh_t = w_hh.t()
+        acts = torch.empty_like(xp)  # (T, B, 4H): σ(a_i), σ(a_f), tanh(a_g), σ(a_o)
+        i, f, g, o = (block.unbind(0) for block in acts.view(steps, batch, 4, hid).unbind(2))  # T x (B, H)
+        acts_t, cand_t = acts.unbind(0), acts[:, :, 2 * hid : 3 * hid].unbind(0)
+        cells, tanh_cells, hs = (xp.new_empty(steps, batch, hid) for _ in range(3))  # (T, B, H) each
+        cells_t, tanh_t, hs_t = cells.unbind(0), tanh_cells.unbind(0), hs.unbind(0)
+        h, c = h0, c0
+        for t, xp_t in enumerate(xp.unbind(0)):  # unbind: views made once, no per-step indexing
+            a = torch.addmm(xp_t, h, w_hh_t)  # (B, 4H) pre-activations
+            torch.sigmoid(a, out=acts_t[t])  # i, f, o (the g block is overwritten next)
+            torch.tanh(a[:, 2 * hid : 3 * hid], out=cand_t[t])  # C~_t
+            c = torch.addcmul(f[t] * c, i[t], g[t], out=cells_t[t])  # C_t = f ⊙ C_{t-1} + i ⊙ C~_t
+            h = torch.mul(o[t], torch.tanh(c, out=tanh_t[t]), out=hs_t[t])  # h_t = o ⊙ tanh(C_t)
+        ctx.save_for_backward(xp, h0, c0, w_hh, acts, cells, tanh_cells, hs)
+        return hs, h.clone(), c.clone()
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, d_out: Tensor, d_hn: Tensor, d_cn: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        xp, h0, c0, w_hh, acts, cells, tanh_cells, hs = ctx.saved_tensors  # type: ignore[attr-defined]
+        if torch.is_grad_enabled():  # create_graph=True: a gradient that is itself differentiable
+            return _lstm_steps_backward((xp, h0, c0, w_hh), (d_out, d_hn, d_cn))
+        steps, batch, hid = hs.shape
+        if steps == 0:
+            return torch.zeros_like(acts), d_hn, d_cn, torch.zeros_like(w_hh)
+        i, f, g, o = acts.view(steps, batch, 4, hid).unbind(2)  # each (T, B, H)
+        c_prev = torch.cat([c0.unsqueeze(0), cells[:-1]])  # C_{t-1}, (T, B, H)
+        # Everything that does not depend on the gradient flowing back, for all steps at once:
+        h_to_c = o * (1 - tanh_cells * tanh_cells)  # ∂h_t/∂C_t = o ⊙ (1 - tanh²C_t)
+        c_to_a = torch.stack(  # ∂C_t/∂a for a_i, a_f, a_g, through σ' = s(1-s) and tanh' = 1-C~²
+            [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], dim=2
+        )  # (T, B, 3, H)
+        h_to_ao = tanh_cells * o * (1 - o)  # ∂h_t/∂a_o = tanh(C_t) ⊙ σ'(a_o)
+        d_a = torch.empty_like(acts)  # dL/da_t for every step, (T, B, 4H)
+        d_a4 = d_a.view(steps, batch, 4, hid)
+        d_a_t, d_ifg_t, d_o_t = d_a.unbind(0), d_a4[:, :, :3].unbind(0), d_a4[:, :, 3].unbind(0)
+        h_to_c_t, c_to_a_t, h_to_ao_t = h_to_c.unbind(0), c_to_a.unbind(0), h_to_ao.unbind(0)
+        f_t, d_out_t = f.unbind(0), d_out.unbind(0)
+        dh = d_hn + d_out_t[steps - 1]  # dL/dh_T: from h_n and from outputs[T-1]
+        dc = d_cn  # dL/dC_T from c_n
+        for t in range(steps - 1, -1, -1):
+            dc = torch.addcmul(dc, dh, h_to_c_t[t])  # dL/dC_t: carried + through h_t = o ⊙ tanh(C_t)
+            torch.mul(dc.unsqueeze(1), c_to_a_t[t], out=d_ifg_t[t])  # dL/da_i, da_f, da_g
+            torch.mul(dh, h_to_ao_t[t], out=d_o_t[t])  # dL/da_o
+            # dL/dh_{t-1} = da_t W_hh (+ the output gradient of step t-1)
+            dh = torch.addmm(d_out_t[t - 1], d_a_t[t], w_hh) if t > 0 else d_a_t[t] @ w_hh
+            dc = dc * f_t[t]  # dL/dC_{t-1} through C_t = f ⊙ C_{t-1} + ...
+        h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]])  # h_{t-1}, (T, B, H)
+        d_w_hh = d_a.view(-1, 4 * hid).t() @ h_prev.view(-1, hid)  # Σ_t da_t^T h_{t-1}: one GEMM
+        return d_a, dh, dc, d_w_hh
+
+
+def _lstm_steps_backward(inputs: tuple[Tensor, ...], grads: tuple[Tensor, ...]) -> tuple[Tensor | None, ...]:
+    """Gradients of the recurrence by autograd through ``_lstm_steps``, with a graph (double backward)."""
+    xp, h0, c0, w_hh = inputs
+    hs, h_n, c_n, _ = _lstm_steps(xp, h0, c0, w_hh)
+    wrt = [t for t in inputs if t.requires_grad]
+    found = iter(
+        torch.autograd.grad((torch.stack(hs), h_n, c_n), wrt, grads, create_graph=True, allow_unused=True)
+    )
+    return tuple(next(found) if t.requires_grad else None for t in inputs)
 
 
 class GRU(ReferenceRNNBase):

@@ -1,0 +1,470 @@
+"""Power of the regression gate on this machine: false alarms (A vs A) and detection (A vs A + x%).
+
+A is a real benchmark workload: torch.nn.LSTM forward (``lstm_bench.bench.workloads``), float32,
+one thread, I=H=32, B=8, T=20 by default (about 0.5 ms per call here). The slowed candidate runs
+A and then *real extra work*: a busy loop of k iterations, k calibrated in place at the start of
+each process (a probe with about +50% extra work timed interleaved against A) so the extra work
+costs x% of A's time; the table reports the slowdown actually measured over all trials. Scenarios: ``aa`` (x = 0, the candidate is A itself)
+and x in {2, 5, 10, 20}. Each trial is one comparison in each of two designs, in alternating
+order, each with ``--seconds`` of timing in total (half per side):
+
+* **interleaved**: ``lstm_bench.gate.interleave.time_interleaved`` (rounds AB, BA, AB, ...),
+  gated on the median paired ratio with the Wilcoxon signed-rank test (what
+  ``lstm-bench bench --baseline-impl`` does); the same samples are also judged as if they were
+  two independent runs (ratio of medians, Mann-Whitney U);
+* **sequential**: A timed, then the candidate timed (``Timer.measure`` each): two separate runs,
+  as ``lstm-bench compare BASELINE.json CANDIDATE.json`` sees them (ratio of medians, Mann-Whitney U).
+
+On both designs' samples we also apply pytest-benchmark's ``--benchmark-compare-fail=mean:5%``
+(fail when mean(B) / mean(A) - 1 > 5%). Each trial stores the estimates and p-values, so the
+verdicts for any threshold and alpha are computed afterwards (``table``).
+
+Usage (each chunk under the measurement lock, so no two measurements overlap):
+
+    python benchmarks/gate_power.py all --out-dir reports/gate_power --lock /tmp/lstm-bench-measure.lock
+    python benchmarks/gate_power.py run --scenario 5 --trials 50 --first-trial 0 --out reports/gate_power/5-0.json
+    python benchmarks/gate_power.py table reports/gate_power/*.json [--markdown]
+
+Seeded (weights, inputs, bootstrap); timings are of course not reproducible bit for bit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCENARIOS = {"aa": 0.0, "2": 0.02, "5": 0.05, "10": 0.10, "20": 0.20}
+DEFAULT_SIZES = (32, 32, 8, 20)  # I, H, B, T
+THRESHOLDS = {"interleaved": (0.01, 0.02, 0.03, 0.05), "sequential": (0.03, 0.05, 0.10, 0.20, 0.50)}
+ALPHAS = (0.05, 0.01, 0.001)
+PYTEST_BENCHMARK_PERCENT = 5.0
+DESIGNS = ("interleaved", "sequential")
+
+
+# --------------------------------------------------------------------------------------------
+# Workloads
+# --------------------------------------------------------------------------------------------
+
+
+def make_workload(sizes: Sequence[int], seed: int) -> Callable[[], object]:
+    """torch.nn.LSTM forward on (T, B, I) float32 inputs, through the bench package's workloads."""
+    import torch
+
+    from lstm_bench.bench.workloads import Case, Workload, torch_step
+    from lstm_bench.kinds import Kind
+
+    i, h, b, t = sizes
+    torch.manual_seed(seed)
+    module = torch.nn.LSTM(i, h)
+    return torch_step(module, Case(Kind.LSTM, Workload.FORWARD, i, h, b, t), "cpu", seed)
+
+
+def busy_loop(iterations: int) -> int:
+    """Real extra work of fine granularity (about 30 ns an iteration here): a sum of squares."""
+    acc = 0
+    for i in range(iterations):
+        acc += i * i
+    return acc
+
+
+def slowed(workload: Callable[[], object], iterations: int) -> Callable[[], object]:
+    """The candidate: the workload, then ``iterations`` of the busy loop (0: the workload itself)."""
+    if iterations == 0:
+        return workload
+
+    def candidate() -> object:
+        out = workload()
+        busy_loop(iterations)
+        return out
+
+    return candidate
+
+
+def calibrate(workload: Callable[[], object], slowdown: float, seconds: float) -> dict[str, float]:
+    """Busy-loop iterations that make the candidate ``slowdown`` slower than the workload, measured in place.
+
+    The loop's cost next to the workload (caches, frequency) differs from its cost alone, so a
+    probe candidate with about +50% of extra work is timed interleaved against the workload for
+    ``seconds``; its median paired ratio r gives the relative cost per iteration (r - 1) / N.
+    """
+    from lstm_bench.bench.timer import Timer, TimerSettings
+    from lstm_bench.gate.interleave import time_interleaved
+    from lstm_bench.gate.stats import compare_paired
+
+    timer = Timer(TimerSettings(min_time_s=seconds / 2, round_time_s=5e-4, max_rounds=10**6, warmup_s=0.05))
+    workload_s = float(np.median(timer.measure(workload).samples_s))
+    start = time.perf_counter()
+    busy_loop(100_000)
+    per_iteration_s = (time.perf_counter() - start) / 100_000
+    probe = max(1, round(0.5 * workload_s / per_iteration_s))
+    pairs = time_interleaved(workload, slowed(workload, probe), timer)
+    ratio = compare_paired(pairs.baseline_s, pairs.candidate_s).ratio
+    relative_per_iteration = (ratio - 1.0) / probe
+    return {
+        "workload_s": workload_s,
+        "probe_iterations": probe,
+        "probe_ratio": ratio,
+        "iterations": round(slowdown / relative_per_iteration) if slowdown > 0 else 0,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# One trial
+# --------------------------------------------------------------------------------------------
+
+
+def _judge_independent(a: Sequence[float], b: Sequence[float], seed: int) -> dict[str, Any]:
+    from lstm_bench.gate.stats import compare_independent
+
+    return compare_independent(a, b, confidence=0.99, seed=seed).to_dict()
+
+
+def _mean_ratio(a: Sequence[float], b: Sequence[float]) -> float:
+    return float(np.mean(b) / np.mean(a))
+
+
+def trial(
+    baseline: Callable[[], object],
+    candidate: Callable[[], object],
+    seconds: float,
+    index: int,
+    designs: Sequence[str] = DESIGNS,
+) -> dict[str, Any]:
+    """Each of ``designs`` once (alternating their order by trial); estimates and p-values of every rule."""
+    from lstm_bench.bench.timer import Timer, TimerSettings
+    from lstm_bench.gate.interleave import time_interleaved
+    from lstm_bench.gate.stats import compare_paired
+
+    settings = TimerSettings(
+        min_time_s=seconds / 2, min_rounds=7, max_rounds=10**6, round_time_s=5e-4, warmup_s=0.05
+    )
+    timer = Timer(settings)
+    record: dict[str, Any] = {
+        "trial": index,
+        "order": "interleaved-first" if index % 2 == 0 else "sequential-first",
+    }
+
+    def interleaved() -> None:
+        pairs = time_interleaved(baseline, candidate, timer)
+        a, b = pairs.baseline_s, pairs.candidate_s
+        record["interleaved"] = {
+            "pairs": len(a),
+            "seconds": pairs.seconds,
+            "paired": compare_paired(a, b, confidence=0.99).to_dict(),
+            "paired_wilcoxon": compare_paired(a, b, confidence=0.99, test="wilcoxon").to_dict(),
+            "independent": _judge_independent(a, b, seed=index),
+            "mean_ratio": _mean_ratio(a, b),
+        }
+
+    def sequential() -> None:
+        start = time.perf_counter()
+        a = timer.measure(baseline).samples_s
+        b = timer.measure(candidate).samples_s
+        record["sequential"] = {
+            "n_baseline": len(a),
+            "n_candidate": len(b),
+            "seconds": time.perf_counter() - start,
+            "independent": _judge_independent(a, b, seed=index),
+            "mean_ratio": _mean_ratio(a, b),
+        }
+
+    steps = [step for step in (interleaved, sequential) if step.__name__ in designs]
+    for step in steps if index % 2 == 0 else steps[::-1]:
+        step()
+    return record
+
+
+# --------------------------------------------------------------------------------------------
+# A chunk of trials (one process, one calibration)
+# --------------------------------------------------------------------------------------------
+
+
+def _progress(done: int, total: int, label: str) -> None:
+    if sys.stderr.isatty():
+        end = "\n" if done == total else ""
+        print(f"\r\033[K{label}: trial {done}/{total}", end=end, file=sys.stderr, flush=True)
+    elif done in (0, total):
+        print(f"{label}: {'starting' if done == 0 else 'done'} ({total} trials)", file=sys.stderr, flush=True)
+
+
+def run_chunk(args: argparse.Namespace) -> dict[str, Any]:
+    """Calibrate, then run ``args.trials`` trials of one scenario; returns the chunk's JSON document."""
+    import torch
+
+    from lstm_bench.bench.load import machine_load
+    from lstm_bench.environment import capture_environment
+
+    torch.set_num_threads(args.threads)
+    sizes = tuple(args.sizes)
+    slowdown = SCENARIOS[args.scenario]
+    workload = make_workload(sizes, args.seed)
+    load_before = machine_load().to_dict()
+    cal = calibrate(workload, slowdown, args.calibration_seconds)
+    candidate = slowed(workload, int(cal["iterations"]))
+    label = f"scenario {args.scenario} trials {args.first_trial}..{args.first_trial + args.trials - 1}"
+    trials = []
+    _progress(0, args.trials, label)
+    for i in range(args.trials):
+        trials.append(trial(workload, candidate, args.seconds, args.first_trial + i, args.designs.split(",")))
+        _progress(i + 1, args.trials, label)
+    return {
+        "study": "lstm-bench gate power",
+        "scenario": args.scenario,
+        "slowdown": slowdown,
+        "sizes": {"I": sizes[0], "H": sizes[1], "B": sizes[2], "T": sizes[3]},
+        "threads": args.threads,
+        "seconds_per_comparison": args.seconds,
+        "calibration": cal,
+        "seed": args.seed,
+        "environment": capture_environment(),
+        "load_before": load_before,
+        "load_after": machine_load().to_dict(),
+        "trials": trials,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
+
+
+def _flagged(estimate: dict[str, Any], threshold: float, alpha: float) -> bool:
+    """The gate's rule (``lstm_bench.gate.stats.classify``): significant and beyond the threshold."""
+    from lstm_bench.gate.stats import RatioEstimate, Verdict, classify
+
+    decision = classify(RatioEstimate.from_dict(estimate), max_slowdown=threshold, alpha=alpha)
+    return decision.verdict is Verdict.REGRESSION
+
+
+def _rate(flags: Sequence[bool]) -> str:
+    k, n = sum(flags), len(flags)
+    return f"{100 * k / n:.0f}% ({k}/{n})" if n else "-"
+
+
+def _load_chunks(paths: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    by_scenario: dict[str, list[dict[str, Any]]] = {}
+    for path in paths:
+        chunk = json.loads(Path(path).read_text())
+        by_scenario.setdefault(chunk["scenario"], []).append(chunk)
+    return by_scenario
+
+
+def _rows(chunks: dict[str, list[dict[str, Any]]], threshold: float, alpha: float) -> list[list[str]]:
+    rows = []
+    for scenario in SCENARIOS:
+        if scenario not in chunks:
+            continue
+        trials = [t for chunk in chunks[scenario] for t in chunk["trials"]]
+        inter = [t["interleaved"] for t in trials if "interleaved" in t]
+        seq = [t["sequential"] for t in trials if "sequential" in t]
+        measured = float(np.median([t["paired"]["ratio"] for t in inter])) - 1.0 if inter else math.nan
+        name = "A vs A" if scenario == "aa" else f"A vs A +{scenario}%"
+        limit = 1 + PYTEST_BENCHMARK_PERCENT / 100
+        rows.append(
+            [
+                name,
+                f"{100 * measured:+.1f}%" if inter else "-",
+                _rate([_flagged(t["paired"], threshold, alpha) for t in inter]),
+                _rate([_flagged(t["independent"], threshold, alpha) for t in inter]),
+                _rate([_flagged(t["independent"], threshold, alpha) for t in seq]),
+                _rate([t["mean_ratio"] > limit for t in inter]),
+                _rate([t["mean_ratio"] > limit for t in seq]),
+            ]
+        )
+    return rows
+
+
+def _sensitivity(
+    chunks: dict[str, list[dict[str, Any]]], design: str, key: str, default: float
+) -> list[list[str]]:
+    rows = []
+    settings = [(t, 0.01, key) for t in THRESHOLDS[design]] + [(default, a, key) for a in ALPHAS if a != 0.01]
+    if key == "paired":
+        settings.append((default, 0.01, "paired_wilcoxon"))
+    for threshold, alpha, which in settings:
+        test = " (Wilcoxon test)" if which == "paired_wilcoxon" else ""
+        row = [f"+{100 * threshold:g}%, alpha {alpha:g}{test}"]
+        for scenario in SCENARIOS:
+            trials = [
+                t[design][which] for chunk in chunks.get(scenario, []) for t in chunk["trials"] if design in t
+            ]
+            row.append(_rate([_flagged(e, threshold, alpha) for e in trials]) if trials else "-")
+        rows.append(row)
+    return rows
+
+
+def _render(header: list[str], rows: list[list[str]], markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [header, *rows])
+
+
+def table(paths: Sequence[str], threshold: float, alpha: float, markdown: bool) -> str:
+    """The study's tables: flag rates per scenario and rule, then the threshold/alpha sensitivity."""
+    chunks = _load_chunks(paths)
+    if not chunks:
+        raise SystemExit("no chunk files given")
+    first = next(iter(chunks.values()))[0]
+    sizes = first["sizes"]
+    pct = f"{PYTEST_BENCHMARK_PERCENT:g}%"
+    header = [
+        "scenario",
+        "measured slowdown",
+        "gate, interleaved (paired)",
+        "gate, interleaved as 2 runs",
+        "gate, 2 sequential runs",
+        f"mean:{pct}, interleaved",
+        f"mean:{pct}, 2 runs",
+    ]
+    loads = [
+        c[k]["load_average"][0] for cs in chunks.values() for c in cs for k in ("load_before", "load_after")
+    ]
+    per_trial = [
+        t[d]["seconds"] for cs in chunks.values() for c in cs for t in c["trials"] for d in DESIGNS if d in t
+    ]
+    cal = [c["calibration"]["workload_s"] for cs in chunks.values() for c in cs]
+    out = [
+        f"Workload A: torch.nn.LSTM forward, float32, I={sizes['I']} H={sizes['H']} B={sizes['B']} T={sizes['T']}, "
+        f"{first['threads']} thread(s), median {1e3 * float(np.median(cal)):.2f} ms/call; "
+        f"{first['seconds_per_comparison']:g} s of timing per comparison (wall {np.median(per_trial):.2f} s median "
+        f"per design incl. warm-up); 1-min load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores.",
+        f"Gate: threshold +{100 * threshold:g}%, alpha {alpha:g}. Cells: share of trials flagged as a regression.",
+        "",
+        _render(header, _rows(chunks, threshold, alpha), markdown),
+        "",
+        "Sensitivity of the interleaved (paired) gate to the threshold and alpha:",
+        "",
+        _render(
+            ["threshold, alpha", *(("A vs A" if s == "aa" else f"+{s}%") for s in SCENARIOS)],
+            _sensitivity(chunks, "interleaved", "paired", threshold),
+            markdown,
+        ),
+        "",
+        "Sensitivity of the gate on 2 sequential runs (lstm-bench compare) to the threshold and alpha:",
+        "",
+        _render(
+            ["threshold, alpha", *(("A vs A" if s == "aa" else f"+{s}%") for s in SCENARIOS)],
+            _sensitivity(chunks, "sequential", "independent", threshold),
+            markdown,
+        ),
+    ]
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _locked(path: str | None) -> Iterator[None]:
+    """Hold ``flock(path)`` (the same lock as ``flock PATH command``) while the block runs."""
+    if path is None:
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _add_chunk_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seconds", type=float, default=2.0, help="timing per comparison, both sides (default 2 s)"
+    )
+    parser.add_argument(
+        "--designs", default=",".join(DESIGNS), help="comma-separated: interleaved, sequential"
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs=4, default=list(DEFAULT_SIZES), metavar=("I", "H", "B", "T")
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--calibration-seconds", type=float, default=3.0, help="in-place calibration timing (default 3 s)"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="one chunk of trials of one scenario")
+    run_p.add_argument("--scenario", choices=SCENARIOS, required=True)
+    run_p.add_argument("--trials", type=int, default=50)
+    run_p.add_argument("--first-trial", type=int, default=0)
+    run_p.add_argument("--out", required=True)
+    _add_chunk_flags(run_p)
+    all_p = sub.add_parser(
+        "all", help="every scenario in chunks (each chunk a process, under --lock), then the table"
+    )
+    all_p.add_argument("--out-dir", default="reports/gate_power")
+    all_p.add_argument(
+        "--plan",
+        default="aa:100,2:50,5:100,10:100,20:50",
+        help="scenario:trials,... (default aa:100,2:50,5:100,10:100,20:50)",
+    )
+    all_p.add_argument(
+        "--chunk", type=int, default=50, help="trials per process and per lock hold (default 50)"
+    )
+    all_p.add_argument("--lock", default=None, help="flock this file around each chunk")
+    _add_chunk_flags(all_p)
+    table_p = sub.add_parser("table", help="print the tables of chunk files")
+    table_p.add_argument("paths", nargs="+")
+    table_p.add_argument(
+        "--threshold", type=float, default=None, help="gate threshold (default: lstm_bench.gate.config)"
+    )
+    table_p.add_argument("--alpha", type=float, default=None)
+    table_p.add_argument("--markdown", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        from lstm_bench.atomic import write_json_atomic
+
+        write_json_atomic(args.out, run_chunk(args))
+        return 0
+    if args.command == "table":
+        from lstm_bench.gate.config import DEFAULT_ALPHA, DEFAULT_MAX_SLOWDOWN
+
+        threshold = args.threshold if args.threshold is not None else DEFAULT_MAX_SLOWDOWN
+        alpha = args.alpha if args.alpha is not None else DEFAULT_ALPHA
+        print(table(args.paths, threshold, alpha, args.markdown), end="")
+        return 0
+    paths = []
+    common = ["--seconds", str(args.seconds), "--designs", args.designs, "--sizes", *map(str, args.sizes), "--threads", str(args.threads),
+              "--seed", str(args.seed), "--calibration-seconds", str(args.calibration_seconds)]  # fmt: skip
+    plan = dict(item.split(":") for item in args.plan.split(","))
+    for scenario, total in plan.items():
+        if scenario not in SCENARIOS:
+            raise SystemExit(f"unknown scenario {scenario!r} in --plan; expected {', '.join(SCENARIOS)}")
+        for first in range(0, int(total), args.chunk):
+            out = Path(args.out_dir) / f"{scenario}-{args.designs.replace(',', '+')}-{first:03d}.json"
+            count = min(args.chunk, int(total) - first)
+            command = [sys.executable, __file__, "run", "--scenario", scenario, "--trials", str(count),
+                       "--first-trial", str(first), "--out", str(out), *common]  # fmt: skip
+            with _locked(args.lock):
+                subprocess.run(command, check=True)
+            paths.append(str(out))
+    from lstm_bench.gate.config import DEFAULT_ALPHA, DEFAULT_MAX_SLOWDOWN
+
+    print(table(paths, DEFAULT_MAX_SLOWDOWN, DEFAULT_ALPHA, markdown=False), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

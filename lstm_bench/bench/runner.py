@@ -1,0 +1,194 @@
+"""Run a grid of cases on a set of backends and return records: the engine behind ``lstm-bench bench``.
+
+Order of work: fix the thread count; sample the machine's load; measure the GEMM peak of every
+dtype in the grid; then, case by case, time every backend on that case one after another (so slow
+drift of the machine touches all backends of a case alike); sample the load again. A backend that
+cannot run here gives ``skipped`` records with its reason; a workload that raises gives an
+``error`` record with the message; Ctrl-C propagates (nothing is written by this module).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lstm_bench.bench.flops import FLOP_MODEL
+from lstm_bench.bench.load import MachineLoad, machine_load
+from lstm_bench.bench.peak import PeakResult, measure_gemm_peak
+from lstm_bench.bench.records import BenchmarkRecord
+from lstm_bench.bench.registry import Backend, BackendUnavailable
+from lstm_bench.bench.timer import BlockClock, Timer, TimerSettings, clock_for_device
+from lstm_bench.bench.workloads import Case
+
+#: progress(done, total, label): called before each unit of work and once at the end (done == total).
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class BenchmarkRun:
+    """Everything one run produced: the records, the peaks they are measured against, and the conditions."""
+
+    suite: str
+    device: str
+    threads: int
+    settings: TimerSettings
+    records: tuple[BenchmarkRecord, ...]
+    peaks: tuple[PeakResult, ...]
+    load_before: MachineLoad
+    load_after: MachineLoad
+    warnings: tuple[str, ...]
+    wall_s: float
+    seed: int
+
+    def sections(self) -> dict[str, Any]:
+        """The results document's "benchmarks" section, plus "peak" and "benchmark_run"."""
+        return {
+            "benchmarks": [record.to_dict() for record in self.records],
+            "peak": [peak.to_dict() for peak in self.peaks],
+            "benchmark_run": {
+                "suite": self.suite,
+                "device": self.device,
+                "threads": self.threads,
+                "seed": self.seed,
+                "timer": self.settings.to_dict(),
+                "flop_model": FLOP_MODEL,
+                "load_before": self.load_before.to_dict(),
+                "load_after": self.load_after.to_dict(),
+                "warnings": list(self.warnings),
+                "wall_s": self.wall_s,
+            },
+        }
+
+
+def _torch_threads(threads: int | None = None) -> int:
+    """Set torch's intra-op thread count (when given) and return the count in force."""
+    import torch
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    return int(torch.get_num_threads())
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {text[:limit]}"
+
+
+def _one(backend: Backend, case: Case, device: str, timer: Timer, seed: int, threads: int) -> BenchmarkRecord:
+    """Prepare and time one (backend, case); failures become skipped or error records."""
+    common: dict[str, Any] = {"threads": threads, "impl": backend.impl_spec}
+    try:
+        prepared = backend.prepare(case, device, seed)
+    except BackendUnavailable as exc:
+        return BenchmarkRecord.for_case(
+            backend.name, case, device, status="skipped", reason=str(exc), **common
+        )
+    except Exception as exc:
+        reason = f"setup raised {_one_line(exc)}"
+        return BenchmarkRecord.for_case(backend.name, case, device, status="error", reason=reason, **common)
+    try:
+        m = timer.measure(prepared.step)
+    except Exception as exc:
+        reason = f"workload raised {_one_line(exc)}"
+        return BenchmarkRecord.for_case(backend.name, case, device, status="error", reason=reason, **common)
+    return BenchmarkRecord.for_case(
+        backend.name,
+        case,
+        device,
+        samples_s=m.samples_s,
+        calls_per_round=m.calls_per_round,
+        warmup_calls=m.warmup_calls,
+        first_call_s=m.first_call_s,
+        compile_s=prepared.compile_s,
+        **common,
+    )
+
+
+def run_benchmarks(
+    cases: Sequence[Case],
+    backends: Sequence[Backend],
+    device: str = "cpu",
+    settings: TimerSettings | None = None,
+    threads: int | None = None,
+    seed: int = 0,
+    measure_peak: bool = True,
+    progress: ProgressFn | None = None,
+    suite: str = "custom",
+    clock: BlockClock | None = None,
+) -> BenchmarkRun:
+    """Time every supported (case, backend) pair on ``device`` with ``threads`` torch threads (restored after)."""
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    previous = _torch_threads()
+    try:
+        used = _torch_threads(threads)
+        timer = Timer(settings or TimerSettings(), clock or clock_for_device(device))
+        return _run(cases, backends, device, timer, used, seed, measure_peak, progress, suite)
+    finally:
+        _torch_threads(previous)
+
+
+def _run(
+    cases: Sequence[Case],
+    backends: Sequence[Backend],
+    device: str,
+    timer: Timer,
+    used_threads: int,
+    seed: int,
+    measure_peak: bool,
+    progress: ProgressFn | None,
+    suite: str,
+) -> BenchmarkRun:
+    started = time.perf_counter()
+    load_before = machine_load()
+    reasons = {b.name: b.unavailable(device) for b in backends}
+    work = [(case, b) for case in cases for b in backends if b.supports(case, device)]
+    dtypes = sorted({case.dtype for case, _ in work}) if measure_peak else []
+    total = len(dtypes) + len(work)
+    report = progress or (lambda done, total, label: None)
+
+    peaks: list[PeakResult] = []
+    for k, dtype in enumerate(dtypes):
+        report(k, total, f"GEMM peak, {dtype}")
+        peaks.append(measure_gemm_peak(device, dtype, timer, seed=seed))
+    peak_of = {p.dtype: p.gflops for p in peaks}
+
+    records: list[BenchmarkRecord] = []
+    for k, (case, backend) in enumerate(work, start=len(dtypes)):
+        report(k, total, f"{case.kind.value} {case.workload.value} {case.sizes} {case.dtype} {backend.name}")
+        reason = reasons[backend.name]
+        if reason is not None:
+            record = BenchmarkRecord.for_case(
+                backend.name,
+                case,
+                device,
+                status="skipped",
+                reason=reason,
+                threads=used_threads,
+                impl=backend.impl_spec,
+            )
+        else:
+            record = _one(backend, case, device, timer, seed, used_threads)
+        records.append(record.with_peak(peak_of.get(case.dtype)))
+    report(total, total, "done")
+
+    load_after = machine_load()
+    warnings = [w for w in (load_before.warning(), load_after.warning("after the run")) if w]
+    noisy = [r for r in records if r.summary is not None and r.summary.noisy]
+    if noisy:
+        warnings.append(f"{len(noisy)} of {len(records)} benchmarks are noisy (IQR > 10% of the median)")
+    return BenchmarkRun(
+        suite=suite,
+        device=device,
+        threads=used_threads,
+        settings=timer.settings,
+        records=tuple(records),
+        peaks=tuple(peaks),
+        load_before=load_before,
+        load_after=load_after,
+        warnings=tuple(warnings),
+        wall_s=time.perf_counter() - started,
+        seed=seed,
+    )

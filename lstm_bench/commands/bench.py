@@ -1,0 +1,200 @@
+"""``lstm-bench bench``: time backends on a named size grid; print a table, optionally write results JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+NAME = "bench"
+HELP = "time LSTM/GRU/RNN implementations (forward, forward+backward, latency) against torch.nn"
+EXAMPLES = (
+    "lstm-bench bench --suite quick",
+    "lstm-bench bench --impl mypkg.cells:FusedLSTM --kind lstm --json reports/bench.json",
+    "lstm-bench bench --backends torch-ref,torch-ref-compiled,torch-native --suite quick --kind lstm",
+    "lstm-bench bench --device cuda --suite deepbench",
+)
+
+_WORKLOADS = ("forward", "forward-backward", "latency")
+_DTYPES = ("float32", "float64")
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Flatten repeatable, comma-separated option values."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``bench``."""
+    parser.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="implementation to time, pkg.module:Name (repeatable)",
+    )
+    parser.add_argument(
+        "--backends",
+        action="append",
+        metavar="LIST",
+        help="comma-separated backends (default numpy-ref,torch-ref,torch-native; also torch-ref-compiled, impl:SPEC)",
+    )
+    parser.add_argument(
+        "--device", default="cpu", choices=("cpu", "cuda", "mps"), help="device to time on (default cpu)"
+    )
+    parser.add_argument(
+        "--suite", default="default", help="size grid: quick, default or deepbench (default: default)"
+    )
+    parser.add_argument(
+        "--kind",
+        action="append",
+        metavar="KIND",
+        help="lstm, gru, rnn, rnn-relu (repeatable or comma-separated; default lstm,gru,rnn)",
+    )
+    parser.add_argument(
+        "--workload", action="append", metavar="NAME", help="forward, forward-backward, latency (default all)"
+    )
+    parser.add_argument(
+        "--dtype", action="append", metavar="DTYPE", help="float32, float64 (default: the suite's)"
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", help="write the results document (lstm-bench schema) here, atomically"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch intra-op threads (default: torch's current setting)"
+    )
+    parser.add_argument(
+        "--min-time",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="measured time per benchmark (default 0.5 s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and inputs (default 0)")
+    parser.add_argument(
+        "--no-peak", action="store_true", help="skip the GEMM peak measurement (no %% of peak)"
+    )
+    parser.add_argument(
+        "--cuda-timing",
+        default="events",
+        choices=("events", "synchronize"),
+        help="CUDA timing: events (default) or synchronize around each block",
+    )
+
+
+def _check_choices(values: list[str], allowed: tuple[str, ...], flag: str) -> list[str]:
+    from lstm_bench.errors import UsageError
+
+    for value in values:
+        if value not in allowed:
+            raise UsageError(f"{flag} {value!r}: expected one of {', '.join(allowed)}")
+    return values
+
+
+def _check_device(device: str) -> None:
+    import torch
+
+    from lstm_bench.errors import UsageError
+
+    if device == "cuda" and not torch.cuda.is_available():
+        built = "built without CUDA" if torch.version.cuda is None else "no CUDA device visible"
+        raise UsageError(f"--device cuda: CUDA is not available (torch {torch.__version__}, {built})")
+    if device == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise UsageError("--device mps: the MPS backend is not available on this machine")
+
+
+class _Progress:
+    """One updating line on a terminal (with ETA); phase lines only when stderr is not a TTY."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.started = time.perf_counter()
+        self.phase = ""
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        phase = "peak" if label.startswith("GEMM peak") else ("done" if label == "done" else "bench")
+        if not self.tty:
+            if phase != self.phase:
+                messages = {
+                    "peak": "measuring the GEMM peak",
+                    "bench": f"timing {total - done} benchmarks",
+                    "done": "",
+                }
+                if messages[phase]:
+                    print(f"lstm-bench bench: {messages[phase]}", file=sys.stderr, flush=True)
+            self.phase = phase
+            return
+        self.phase = phase
+        elapsed = time.perf_counter() - self.started
+        eta = f"ETA {_clock(elapsed / done * (total - done))}" if done else "ETA --"
+        line = f"[{done}/{total}] {100 * done // max(total, 1)}% {eta} {label}"
+        end = "\n" if done == total else ""
+        print(f"\r\033[K{line[:150]}", end=end, file=sys.stderr, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the grid, print the table and warnings; exit 1 when a workload raised."""
+    from lstm_bench.bench.registry import DEFAULT_BACKENDS, resolve_backends
+    from lstm_bench.bench.runner import run_benchmarks
+    from lstm_bench.bench.suites import get_suite, select
+    from lstm_bench.bench.table import format_peaks, format_table
+    from lstm_bench.bench.timer import TimerSettings, clock_for_device
+    from lstm_bench.bench.workloads import Workload
+    from lstm_bench.errors import UsageError
+    from lstm_bench.kinds import Kind
+    from lstm_bench.results import new_document, save_results
+
+    if args.min_time <= 0:
+        raise UsageError(f"--min-time must be positive seconds, got {args.min_time}")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    try:
+        kinds = [Kind.parse(k) for k in _split(args.kind)] or None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    workloads = _check_choices(_split(args.workload), _WORKLOADS, "--workload") or None
+    dtypes = _check_choices(_split(args.dtype), _DTYPES, "--dtype") or None
+    _check_device(args.device)
+    suite = get_suite(args.suite, args.device, kinds)
+    cases = select(suite.cases, [Workload(w) for w in workloads] if workloads else None, dtypes)
+    names = _split(args.backends) or list(DEFAULT_BACKENDS)
+    backends = resolve_backends(names, list(args.impl), kinds[0] if kinds and len(kinds) == 1 else None)
+    if not any(b.supports(c, args.device) for c in cases for b in backends):
+        raise UsageError(
+            f"nothing to run: no backend among {', '.join(b.name for b in backends)} fits the selected cases"
+        )
+
+    settings = TimerSettings(min_time_s=args.min_time)
+    clock = clock_for_device(args.device, args.cuda_timing)
+    result = run_benchmarks(
+        cases,
+        backends,
+        args.device,
+        settings,
+        args.threads,
+        args.seed,
+        not args.no_peak,
+        _Progress(),
+        suite.name,
+        clock,
+    )
+    threads = f"{result.threads} thread{'s' if result.threads != 1 else ''}"
+    print(f"suite {suite.name}: {suite.description}; device {args.device}, {threads}")
+    print(format_peaks(result.peaks, result.threads))
+    print(format_table(result.records))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wall time {result.wall_s:.1f} s")
+    if args.json:
+        document: dict[str, Any] = new_document("bench")
+        document["environment"]["torch_threads"] = result.threads  # the run's count (restored since)
+        document.update(result.sections())
+        path = save_results(args.json, document)
+        print(f"results written to {path}")
+    return 1 if any(r.status == "error" for r in result.records) else 0

@@ -1,0 +1,194 @@
+"""``lstm-bench check``: run the conformance checks on one or more implementations.
+
+One line per check (PASS/FAIL/skip, worst error vs tolerance, time), per-tensor lines for the
+gradient checks, then for each failure the minimal counterexample and a snippet replaying it,
+then a summary. Exit 0 when every check passed (skips allowed), 1 when any failed, 2 for usage
+or load errors. ``--impl`` is required: the command checks *your* implementation (``pytest
+suites/conformance`` with no ``--impl`` is what checks lstm-bench's own references).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lstm_bench.errors import UsageError
+
+NAME = "check"
+HELP = "run the conformance checks (ranges, equivalence, gradients, invariants) on an implementation"
+EXAMPLES = (
+    "lstm-bench check --impl torch.nn:LSTM",
+    "lstm-bench check --impl mypkg.cells:FusedGRU --kind gru --profile quick",
+    "lstm-bench check --impl torch.nn:LSTM --impl torch.nn:GRU --json results/check.json",
+    "lstm-bench check --impl mypkg.cells:Fp32LSTM --dtype float32 --check gradients",
+)
+
+PROFILE_CHOICES = ("quick", "default", "thorough")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``check``."""
+    parser.add_argument(
+        "--impl",
+        action="append",
+        required=True,
+        metavar="SPEC",
+        help="implementation, pkg.module:Name (repeatable)",
+    )
+    parser.add_argument(
+        "--kind", default=None, help="lstm, gru, rnn or rnn-relu, for every --impl (default: its mode)"
+    )
+    parser.add_argument(
+        "--profile",
+        default="default",
+        choices=PROFILE_CHOICES,
+        help="how many cases: quick (Hypothesis 'dev'), default ('ci'), thorough (default: default)",
+    )
+    parser.add_argument(
+        "--dtype",
+        default="float64",
+        choices=("float64", "float32"),
+        help="dtype to run in; float32 for implementations that cannot run float64 (looser tolerances)",
+    )
+    parser.add_argument(
+        "--device", default="cpu", choices=("cpu", "cuda"), help="device to run on (default cpu)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the drawn cases; same seed, same cases (default 0)"
+    )
+    parser.add_argument(
+        "--check",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="run only this check or family (e.g. gradients, invariants.causality); repeatable",
+    )
+    parser.add_argument("--json", default=None, metavar="PATH", help="also write the results document here")
+
+
+def _validate(args: argparse.Namespace) -> None:
+    import torch
+
+    from lstm_bench.conformance.runner import CHECK_NAMES, select_checks
+
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        build = f"built with CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+        raise UsageError(
+            f"--device cuda: CUDA is not available here (torch {torch.__version__}, {build}); use --device cpu"
+        )
+    for name in args.check or ():
+        try:
+            select_checks([name])
+        except ValueError:
+            raise UsageError(
+                f"--check {name}: unknown check; choose a family (ranges, equivalence, gradients, invariants) "
+                f"or one of {', '.join(CHECK_NAMES)}"
+            ) from None
+    if args.json is not None:
+        _check_writable(Path(args.json))
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before hours of checking, not after, when the --json path cannot be written."""
+    if path.is_dir():
+        raise UsageError(f"--json {path}: is a directory")
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--json {path}: cannot write in {folder}: {exc.strerror or exc}") from None
+
+
+class _Progress:
+    """One updating line on stderr while a check runs (only when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, name: str, done: int, planned: int) -> None:
+        if self.live:
+            sys.stderr.write(f"\r  running {name}: case {done}/{planned}\x1b[K")
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run every selected check on every --impl; print and optionally save the results."""
+    from lstm_bench.conformance.render import check_line, failure_block, summary_line, tensor_lines
+    from lstm_bench.conformance.result import CheckResult
+    from lstm_bench.conformance.runner import run_conformance, select_checks
+    from lstm_bench.loader import load_impl, parse_kind
+
+    _validate(args)
+    kind = parse_kind(args.kind)
+    impls = [load_impl(spec, kind) for spec in args.impl]  # every load error before any checking
+    count = len(select_checks(args.check))
+    progress = _Progress()
+
+    def show(result: CheckResult) -> None:
+        progress.clear()
+        print(check_line(result), flush=True)
+        if result.name.startswith("gradients.") and result.status != "skip":
+            print("\n".join(tensor_lines(result)), flush=True)
+
+    reports = []
+    for impl in impls:
+        print(
+            f"lstm-bench check: {impl.spec}: {count} checks, profile {args.profile}",
+            file=sys.stderr,
+            flush=True,
+        )
+        print(
+            f"{impl.spec} ({impl.kind.value}, {args.dtype}, {args.device}, profile {args.profile}, seed {args.seed})"
+        )
+        report = run_conformance(
+            impl,
+            profile=args.profile,
+            dtype=args.dtype,
+            device=args.device,
+            seed=args.seed,
+            checks=args.check,
+            on_result=show,
+            progress=progress,
+        )
+        progress.clear()
+        failures = [failure_block(r) for r in report.results if r.status == "fail"]
+        if failures:
+            print("\n" + "\n".join(failures))
+        print(summary_line(report), flush=True)
+        reports.append(report)
+    if len(reports) > 1:
+        failed = [r.spec for r in reports if not r.passed]
+        verdict = (
+            f"{len(failed)} of {len(reports)} implementations failed: {', '.join(failed)}"
+            if failed
+            else "all passed"
+        )
+        print(f"summary: {verdict}")
+    if args.json is not None:
+        _save(args.json, [r.to_dict() for r in reports])
+    return 0 if all(r.passed for r in reports) else 1
+
+
+def _save(path: str, section: list[dict[str, Any]]) -> None:
+    from lstm_bench.results import new_document, save_results
+
+    document = new_document("check")
+    document["conformance"] = section
+    save_results(path, document)
+    print(f"results written to {path}", file=sys.stderr)

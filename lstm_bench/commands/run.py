@@ -1,0 +1,94 @@
+"""``lstm-bench run``: conformance, stability, gate activations and benchmarks, then one HTML report."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "run"
+HELP = "check, diagnose and benchmark the references, torch.nn and every --impl; write an HTML report"
+EXAMPLES = (
+    "lstm-bench run",
+    "lstm-bench run --profile quick --impl mypkg.cells:FusedLSTM",
+    "lstm-bench run --device cuda --out reports/ --baseline reports/main/results.json",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``run``."""
+    parser.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="implementation under test, pkg.module:Name (repeatable)",
+    )
+    parser.add_argument(
+        "--kind", default=None, help="kind of every --impl without a mode: lstm, gru, rnn or rnn-relu"
+    )
+    parser.add_argument(
+        "--profile",
+        default="default",
+        choices=("quick", "default", "full"),
+        help="how much work: quick (about 1.5 min on 2 CPU cores), default (about 5 min), full (tens of minutes)",
+    )
+    parser.add_argument(
+        "--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run (default: auto)"
+    )
+    parser.add_argument("--out", default="reports", metavar="DIR", help="reports folder (default: reports/)")
+    parser.add_argument(
+        "--baseline", default=None, metavar="RESULTS.json", help="compare with an earlier run's results"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+
+
+def _device(name: str) -> str:
+    import torch
+
+    from lstm_bench.errors import UsageError
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError(
+            "--device cuda: CUDA is not available on this machine (torch.cuda.is_available() is False)"
+        )
+    return name
+
+
+def _check_writable(out: str) -> None:
+    """Fail now, not after minutes of work, when the reports folder cannot be created or written."""
+    import os
+    from pathlib import Path
+
+    from lstm_bench.errors import UsageError
+
+    folder = Path(out).resolve()
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: cannot write reports there ({existing} is not a writable folder)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run every phase, print a summary and the report's path; exit 1 when a check failed or a regression was found."""
+    from pathlib import Path
+
+    from lstm_bench.loader import load_impl, parse_kind
+    from lstm_bench.report.pipeline import RunOptions, run_pipeline
+    from lstm_bench.report.summary import print_summary
+
+    kind = parse_kind(args.kind)
+    for spec in args.impl:
+        load_impl(spec, kind)  # every load problem is one line and exit 2, before any long work
+    _check_writable(args.out)
+    options = RunOptions(
+        impls=tuple(args.impl),
+        kind=None if kind is None else kind.value,
+        profile=args.profile,
+        device=_device(args.device),
+        out=Path(args.out),
+        baseline=None if args.baseline is None else Path(args.baseline),
+        seed=args.seed,
+    )
+    outcome = run_pipeline(options)
+    print_summary(outcome)
+    return outcome.exit_code

@@ -1,0 +1,134 @@
+"""``lstm-bench stability``: gradient-norm diagnostics and the long-horizon sweep, on built-in models and any --impl.
+
+Prints, per task, the longest horizon each model learns within the budget, the gradient-norm
+profiles' summary and the training monitor's warning signs; ``--json`` writes the results
+document (section "stability"). Exit 0 when done; 1 when an ``--impl``'s run crashed, or an
+``--impl`` learned a horizon at least four times shorter (two doublings) than its torch.nn
+counterpart with the same initialisation, on any task; 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from lstm_bench.errors import UsageError
+
+NAME = "stability"
+HELP = "gradient-norm profiles and the horizon sweep: how far back does each model learn?"
+EXAMPLES = (
+    "lstm-bench stability --profile quick",
+    "lstm-bench stability --impl mypkg.cells:MyLSTM --task all --json results/stability.json",
+)
+TASK_CHOICES = ("recall", "copy", "adding", "agreement", "all")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``stability``."""
+    parser.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="implementation to sweep too, pkg.module:Name (repeatable)",
+    )
+    parser.add_argument(
+        "--kind", default=None, help="kind of every --impl without a mode: lstm, gru, rnn or rnn-relu"
+    )
+    parser.add_argument(
+        "--task", default="recall", choices=TASK_CHOICES, help="long-horizon task (default: recall)"
+    )
+    parser.add_argument(
+        "--profile",
+        default="default",
+        choices=("quick", "default", "full"),
+        help="quick (horizons 10-40, 1 seed, 600 steps a run: under a minute on recall), default (10-320, "
+        "3 seeds, 1500 steps: under 10 minutes), full (10-1280, 5 seeds, 5000 steps: hours)",
+    )
+    parser.add_argument("--json", default=None, metavar="PATH", help="write the results document here")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="first seed; runs use seed, seed+1, ... (default 0)"
+    )
+
+
+class _Display:
+    """Phase lines and one updating progress line on stderr (``SweepReporter``)."""
+
+    def __init__(self) -> None:
+        from lstm_bench.report.progress import PhaseProgress
+
+        self._phase_cls = PhaseProgress
+        self.current: Any = None
+        self.solved = 0
+
+    def phase(self, name: str, total: int) -> None:
+        self.close()
+        self.current = self._phase_cls(name, total)
+        self.solved = 0
+
+    def job_started(self, job: Any) -> None:
+        self.current.update(self.current.done, note=f"{job.model.label}, {job.task}, seed {job.seed}")
+
+    def job_progress(self, job: Any, progress: Any) -> None:
+        note = f"{job.model.label}, {job.task}, seed {job.seed}: step {progress.step}, {progress.seconds:.0f} s, acc {progress.accuracy:.0%}"
+        self.current.update(self.current.done, note=note)
+
+    def job_done(self, result: Any) -> None:
+        self.solved += bool(getattr(result, "solved", False))
+        self.current.advance(1, note=f"{result.job.model.label} {result.status}")
+
+    def abort(self, reason: str) -> None:
+        if self.current is not None:
+            self.current.abort(reason)
+            self.current = None
+
+    def close(self) -> None:
+        if self.current is not None:
+            is_train = self.current.name.startswith("horizon")
+            self.current.finish(f"{self.solved}/{self.current.done:g} solved" if is_train else "")
+            self.current = None
+
+
+def _models(args: argparse.Namespace) -> list[Any]:
+    from lstm_bench.loader import load_impl, parse_kind
+    from lstm_bench.stability.sweep import BUILTIN_MODELS, impl_model
+
+    kind = parse_kind(args.kind)
+    impls = [impl_model(spec, load_impl(spec, kind).kind) for spec in args.impl]
+    return [*BUILTIN_MODELS, *impls]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the sweep, print the tables; exit 1 when an --impl crashed or fell far behind torch.nn."""
+    from lstm_bench.atomic import write_json_atomic
+    from lstm_bench.results import new_document
+    from lstm_bench.stability.result import impl_shortfalls
+    from lstm_bench.stability.sweep import SweepPlan, run_sweep
+    from lstm_bench.stability.table import format_report
+    from lstm_bench.stability.tasks import TASKS
+
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    if args.json and Path(args.json).is_dir():
+        raise UsageError(f"--json {args.json}: is a directory")
+    tasks = tuple(TASKS) if args.task == "all" else (args.task,)
+    plan = SweepPlan.create(_models(args), tasks, args.profile, seed=args.seed)
+    display = _Display()
+    try:
+        report = run_sweep(plan, reporter=display)
+    except KeyboardInterrupt:
+        display.abort("interrupted: no results written")
+        raise
+    display.close()
+    print(format_report(report))
+    if args.json:
+        document = new_document("stability")
+        document["stability"] = report.to_dict()
+        path = write_json_atomic(args.json, document)
+        print(f"results written to {path}", file=sys.stderr)
+    problems = impl_shortfalls(report)
+    for line in problems:
+        print(f"FAIL {line}")
+    return 1 if problems else 0

@@ -1,0 +1,197 @@
+"""Family 2, equivalence with the float64 NumPy reference (``lstm_bench.reference.numpy_ref``).
+
+The implementation and the reference get the same weights (read back from the module, so a
+float32 module is compared on its own rounded weights) and the same inputs; outputs, h_n and
+c_n must agree within the dtype's documented tolerance. One check per calling convention:
+
+* ``equivalence.zero_state``: no initial state passed (zeros by contract).
+* ``equivalence.initial_state``: (h_0, c_0) passed.
+* ``equivalence.batch_first``: built with batch_first=True, input (B, T, I); skipped when the
+  implementation offers no way to ask for it.
+* ``equivalence.unbatched``: input (T, I) and state (1, H), as torch.nn accepts.
+* ``equivalence.gradients``: the implementation's gradients of L = Σ v ⊙ (output, h_n, c_n)
+  against the reference's hand-written BPTT (an exact float64 backward, no finite differences).
+
+Batches of one and of many are both drawn; the explicit cases pin T = B = I = H = 1 and a long,
+wide case.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import Tensor, nn
+
+from lstm_bench.conformance.cases import Case, Inputs, Outputs, call, cases, generator, parameters
+from lstm_bench.conformance.checks import Check, Context
+from lstm_bench.conformance.compare import compare, compare_all
+from lstm_bench.conformance.result import Outcome
+from lstm_bench.reference import numpy_ref
+from lstm_bench.reference.interop import to_numpy
+
+
+def _np(t: Tensor | None) -> NDArray[np.float64] | None:
+    return None if t is None else t.detach().to(device="cpu", dtype=torch.float64).numpy()
+
+
+def reference_trace(
+    ctx: Context, module: nn.Module, inputs: Inputs, with_state: bool = True
+) -> numpy_ref.Trace:
+    """The NumPy float64 reference run on the module's own weights and the same inputs."""
+    x = _np(inputs.x)
+    assert x is not None
+    h0, c0 = (_np(inputs.h0), _np(inputs.c0)) if with_state else (None, None)
+    return numpy_ref.unroll(ctx.kind, to_numpy(module), x, h0, c0)
+
+
+def _expected(trace: numpy_ref.Trace) -> dict[str, Tensor]:
+    found = {"output": torch.from_numpy(trace.outputs), "h_n": torch.from_numpy(trace.h_n)}
+    if trace.c_n is not None:
+        found["c_n"] = torch.from_numpy(trace.c_n)
+    return found
+
+
+def _against_reference(
+    ctx: Context, module: nn.Module, inputs: Inputs, out: Outputs, with_state: bool
+) -> Outcome:
+    expected = _expected(reference_trace(ctx, module, inputs, with_state))
+    return Outcome.from_tensors(compare_all(out.tensors(), expected, ctx.tol("equivalence")))
+
+
+def zero_state(ctx: Context, case: Case) -> Outcome:
+    """forward(x) with no initial state vs the reference from zeros."""
+    module, inputs = ctx.build(case), ctx.inputs(case)
+    with torch.no_grad():
+        out = call(module, ctx.kind, inputs.x)
+    return _against_reference(ctx, module, inputs, out, with_state=False)
+
+
+def initial_state(ctx: Context, case: Case) -> Outcome:
+    """forward(x, (h0, c0)) vs the reference from the same state."""
+    module, inputs = ctx.build(case), ctx.inputs(case)
+    with torch.no_grad():
+        out = call(module, ctx.kind, inputs.x, inputs.hx())
+    return _against_reference(ctx, module, inputs, out, with_state=True)
+
+
+def _skip_batch_first(ctx: Context) -> str | None:
+    if ctx.make_batch_first(Case(2, 2, 2, 3, 0)) is None:
+        return "the factory takes no batch_first argument and the module has no batch_first attribute"
+    return None
+
+
+def batch_first(ctx: Context, case: Case) -> Outcome:
+    """A batch_first=True instance on (B, T, I) input vs the reference on the time-major input."""
+    module = ctx.make_batch_first(case)
+    if module is None:
+        return Outcome.failure("could not build a batch_first instance")
+    inputs = ctx.inputs(case)
+    with torch.no_grad():
+        out = call(module, ctx.kind, inputs.x.transpose(0, 1).contiguous(), inputs.hx(), layout="batch")
+    return _against_reference(ctx, module, inputs, out, with_state=True)
+
+
+def unbatched(ctx: Context, case: Case) -> Outcome:
+    """Input (T, I) with state (1, H) vs the reference on a batch of one."""
+    module, inputs = ctx.build(case), ctx.inputs(case)  # the case has B = 1
+    h0 = inputs.h0.reshape(1, -1)  # (1, H): (num_layers, H) for unbatched input
+    hx = h0 if inputs.c0 is None else (h0, inputs.c0.reshape(1, -1))
+    with torch.no_grad():
+        out = call(module, ctx.kind, inputs.x[:, 0, :], hx, layout="unbatched")
+    return _against_reference(ctx, module, inputs, out, with_state=True)
+
+
+def output_weights(case: Case, out: Outputs, stream: int = 3) -> dict[str, Tensor]:
+    """Random upstream gradients v, one per output tensor, drawn from the case (float64, CPU)."""
+    gen = generator(case, stream)
+    return {
+        name: torch.randn(t.shape, generator=gen, dtype=torch.float64) for name, t in out.tensors().items()
+    }
+
+
+def gradients(ctx: Context, case: Case) -> Outcome:
+    """∂L/∂(x, h0, c0, parameters) of the implementation vs the reference's hand-written BPTT."""
+    module, inputs = ctx.build(case), ctx.inputs(case)
+    leaves = {name: t.detach().clone().requires_grad_(True) for name, t in inputs.tensors().items()}
+    params = parameters(module)
+    hx = (
+        leaves["h0"].unsqueeze(0)
+        if "c0" not in leaves
+        else (leaves["h0"].unsqueeze(0), leaves["c0"].unsqueeze(0))
+    )
+    out = call(module, ctx.kind, leaves["x"], hx)
+    weights = output_weights(case, out)
+    loss = torch.stack([(t * weights[name].to(t)).sum() for name, t in out.tensors().items()]).sum()
+    wrt = {**leaves, **params}
+    grads = torch.autograd.grad(loss, list(wrt.values()), allow_unused=True)
+    got = {
+        name: torch.zeros_like(t) if g is None else g for (name, t), g in zip(wrt.items(), grads, strict=True)
+    }
+    trace = reference_trace(ctx, module, inputs)
+    ref = numpy_ref.bptt(
+        trace,
+        weights["output"].numpy(),
+        weights["h_n"].numpy(),
+        weights["c_n"].numpy() if "c_n" in weights else None,
+    )
+    expected = {"x": ref.x, "h0": ref.h0, **({"c0": ref.c0} if ref.c0 is not None else {})}
+    expected.update(ref.params.to_state_dict())  # weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0
+    tol = ctx.tol("gradient-equivalence")
+    reports = [
+        compare(f"d/d {name}", got[name], torch.from_numpy(np.asarray(value)), tol)
+        for name, value in expected.items()
+    ]
+    return Outcome.from_tensors(reports)
+
+
+def _sizes(ctx: Context) -> list[Case]:
+    return [Case(1, 1, 1, 1, 0), Case(40, 3, 5, 7, 1)]
+
+
+CHECKS = (
+    Check(
+        "equivalence.zero_state",
+        "output, h_n, c_n match the float64 reference with no initial state",
+        "equivalence",
+        lambda ctx: cases(),
+        zero_state,
+        explicit=_sizes,
+    ),
+    Check(
+        "equivalence.initial_state",
+        "output, h_n, c_n match the reference from a given (h0, c0)",
+        "equivalence",
+        lambda ctx: cases(),
+        initial_state,
+        explicit=_sizes,
+    ),
+    Check(
+        "equivalence.batch_first",
+        "batch_first=True on (B, T, I) input matches the reference",
+        "equivalence",
+        lambda ctx: cases(),
+        batch_first,
+        explicit=_sizes,
+        skip=_skip_batch_first,
+        share=0.5,
+    ),
+    Check(
+        "equivalence.unbatched",
+        "unbatched (T, I) input with (1, H) state matches the reference",
+        "equivalence",
+        lambda ctx: cases(batch=(1, 1)),
+        unbatched,
+        explicit=lambda ctx: [Case(1, 1, 1, 1, 0), Case(40, 1, 5, 7, 1)],
+        share=0.5,
+    ),
+    Check(
+        "equivalence.gradients",
+        "gradients of every input and parameter match the reference's hand-written BPTT",
+        "gradient-equivalence",
+        lambda ctx: cases(steps=(1, 32), batch=(1, 4), inputs=(1, 6), hidden=(1, 8)),
+        gradients,
+        explicit=lambda ctx: [Case(1, 1, 1, 1, 0), Case(32, 3, 4, 6, 1)],
+        share=0.5,
+    ),
+)

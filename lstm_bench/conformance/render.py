@@ -1,0 +1,85 @@
+"""Plain-text rendering of conformance results: one line per check, a summary, failure details.
+
+Pure functions from result objects to strings; the CLI prints them and the pytest suite puts
+them in assertion messages.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+from lstm_bench.conformance.result import CheckResult, ConformanceReport
+
+NAME_WIDTH = 31
+_STATUS = {"pass": "PASS", "fail": "FAIL", "skip": "skip"}
+
+
+def _error(value: float) -> str:
+    return "inf" if math.isinf(value) else ("nan" if math.isnan(value) else f"{value:.1e}")
+
+
+def check_line(result: CheckResult) -> str:
+    """'  PASS  equivalence.zero_state     worst 2.2e-16 vs tol 1e-10 + 1e-10·|ref|   0.41 s  (27 cases)'."""
+    head = f"  {_STATUS[result.status]}  {result.name:<{NAME_WIDTH}}"
+    if result.status == "skip":
+        return f"{head} skipped: {result.reason}"
+    tol = result.tolerance.describe() if result.tolerance is not None else "-"
+    return f"{head} worst {_error(result.worst_error):>7} vs tol {tol:<22} {result.seconds:6.2f} s  ({result.examples} cases)"
+
+
+def tensor_lines(result: CheckResult, indent: str = "        ") -> list[str]:
+    """Per-tensor worst errors of a gradient check, one line each."""
+    lines = []
+    for t in result.tensors:
+        mark = "" if t.passed else "  <-- FAIL"
+        lines.append(
+            f"{indent}{t.tensor:<16} max abs {_error(t.max_abs):>7}  max rel {_error(t.max_rel):>7}  at {t.where}{mark}"
+        )
+    return lines
+
+
+def failure_block(result: CheckResult) -> str:
+    """The counterexample of a failed check: case, what failed, per-tensor errors, repro snippet."""
+    lines = [f"FAIL {result.name}: {result.reason}"]
+    example = result.counterexample
+    if example is None:
+        return lines[0]
+    case = example.case
+    sizes = f"T={case['steps']} B={case['batch']} I={case['input_size']} H={case['hidden_size']} seed={case['seed']}"
+    extra = "".join(f" {k}={v}" for k, v in sorted(case.get("options", {}).items()))
+    lines.append(f"  minimal counterexample ({result.examples} cases tried): {sizes}{extra}")
+    failing = [t for t in example.outcome.tensors if not t.passed]
+    for t in failing[:6]:
+        lines.append(f"    {t.describe()}")
+    lines.append("  reproduce:")
+    lines.append(textwrap.indent(example.repro.rstrip("\n"), "    "))
+    return "\n".join(lines)
+
+
+def report_header(report: ConformanceReport) -> str:
+    """'torch.nn:LSTM (lstm, float64, cpu, profile default, seed 0)'."""
+    return f"{report.spec} ({report.kind}, {report.dtype}, {report.device}, profile {report.profile}, seed {report.seed})"
+
+
+def summary_line(report: ConformanceReport) -> str:
+    """'torch.nn:LSTM: 15 passed, 0 failed, 2 skipped in 12.3 s'."""
+    return (
+        f"{report.spec}: {report.count('pass')} passed, {report.count('fail')} failed, "
+        f"{report.count('skip')} skipped in {report.seconds:.1f} s"
+    )
+
+
+def render_report(report: ConformanceReport, per_tensor: bool = True) -> str:
+    """The whole report as the CLI prints it."""
+    lines = [report_header(report)]
+    for result in report.results:
+        lines.append(check_line(result))
+        if per_tensor and result.name.startswith("gradients.") and result.status != "skip":
+            lines.extend(tensor_lines(result))
+    failures = [failure_block(r) for r in report.results if r.status == "fail"]
+    if failures:
+        lines.append("")
+        lines.extend(failures)
+    lines.append(summary_line(report))
+    return "\n".join(lines)

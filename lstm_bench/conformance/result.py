@@ -1,0 +1,266 @@
+"""Result objects of the conformance checks: plain data with ``to_dict`` / ``from_dict``.
+
+``TensorError``: how far one tensor is from what it should be (worst entry, where).
+``Outcome``: what one check found on one case (one set of sizes and seeds).
+``CheckResult``: one named check over all its cases: status, worst error vs tolerance, time,
+and for a failure the minimal counterexample with a snippet that replays it.
+``ConformanceReport``: every check of one implementation; its ``to_dict`` is one entry of the
+results document's ``"conformance"`` section.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lstm_bench.conformance.tolerances import Tolerance
+
+Status = Literal["pass", "fail", "skip"]
+STATUSES: tuple[Status, ...] = ("pass", "fail", "skip")
+
+
+def _float(value: Any) -> float:
+    """Read a float written by ``strict_json`` ('Infinity' and 'NaN' are strings there)."""
+    return float(value)
+
+
+@dataclass(frozen=True)
+class TensorError:
+    """The worst disagreement in one tensor: max |got - expected|, max relative error, and where.
+
+    ``where`` names the worst entry in the user's vocabulary, e.g. ``output[3, 0, 2]`` or
+    ``d h_n[0, 1] / d weight_hh_l0[5, 2]``; ``got`` and ``expected`` are its two values.
+    """
+
+    tensor: str
+    max_abs: float
+    max_rel: float
+    where: str
+    got: float
+    expected: float
+    passed: bool
+
+    def describe(self) -> str:
+        """One line: name, errors and the worst entry."""
+        if math.isnan(self.expected):
+            return f"{self.tensor}: non-finite value {self.got} at {self.where} (expected a finite value)"
+        return (
+            f"{self.tensor}: max abs {self.max_abs:.2e}, max rel {self.max_rel:.2e} at {self.where} "
+            f"(got {self.got:.6g}, expected {self.expected:.6g})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tensor": self.tensor,
+            "max_abs": self.max_abs,
+            "max_rel": self.max_rel,
+            "where": self.where,
+            "got": self.got,
+            "expected": self.expected,
+            "passed": self.passed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TensorError:
+        return cls(
+            tensor=str(data["tensor"]),
+            max_abs=_float(data["max_abs"]),
+            max_rel=_float(data["max_rel"]),
+            where=str(data["where"]),
+            got=_float(data["got"]),
+            expected=_float(data["expected"]),
+            passed=bool(data["passed"]),
+        )
+
+
+def worse(a: TensorError, b: TensorError) -> TensorError:
+    """The worse of two reports on the same tensor: a failure beats a pass, then the larger error."""
+    key_a = (not a.passed, _sortable(a.max_abs))
+    key_b = (not b.passed, _sortable(b.max_abs))
+    return b if key_b > key_a else a
+
+
+def _sortable(value: float) -> float:
+    return math.inf if math.isnan(value) else value
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one check found on one case.
+
+    ``error`` is the worst absolute error (inf when the implementation raised or produced NaN);
+    ``detail`` says in one line what was compared and where it went wrong.
+    """
+
+    passed: bool
+    error: float
+    detail: str
+    tensors: tuple[TensorError, ...] = ()
+
+    @classmethod
+    def from_tensors(cls, tensors: Sequence[TensorError], what: str = "") -> Outcome:
+        """Pass when every tensor passed; the detail names the worst failing (or worst) tensor."""
+        if not tensors:
+            return cls(True, 0.0, what or "nothing to compare")
+        failing = [t for t in tensors if not t.passed]
+        pool = failing or list(tensors)
+        worst = max(pool, key=lambda t: _sortable(t.max_abs))
+        error = max(_sortable(t.max_abs) for t in tensors)
+        prefix = f"{what}: " if what else ""
+        return cls(not failing, error, prefix + worst.describe(), tuple(tensors))
+
+    @classmethod
+    def failure(cls, detail: str, error: float = math.inf) -> Outcome:
+        """A failure without tensors to show (an exception, a wrong shape, a non-finite value)."""
+        return cls(False, error, detail)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "error": self.error,
+            "detail": self.detail,
+            "tensors": [t.to_dict() for t in self.tensors],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
+        return cls(
+            passed=bool(data["passed"]),
+            error=_float(data["error"]),
+            detail=str(data["detail"]),
+            tensors=tuple(TensorError.from_dict(t) for t in data.get("tensors", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """The minimal failing case Hypothesis found, what failed on it, and how to replay it."""
+
+    case: dict[str, Any]
+    outcome: Outcome
+    repro: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": dict(self.case), "outcome": self.outcome.to_dict(), "repro": self.repro}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Counterexample:
+        return cls(
+            case=dict(data["case"]), outcome=Outcome.from_dict(data["outcome"]), repro=str(data["repro"])
+        )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One named check over all its cases.
+
+    ``worst_error`` is the largest absolute error seen over every case tried (compare it with
+    ``tolerance``); ``tensors`` keeps the worst report per tensor over all cases (the per-tensor
+    gradient report); ``reason`` says why a check was skipped or, in one line, why it failed.
+    """
+
+    name: str
+    status: Status
+    seconds: float
+    examples: int = 0
+    worst_error: float = 0.0
+    tolerance: Tolerance | None = None
+    reason: str = ""
+    tensors: tuple[TensorError, ...] = ()
+    counterexample: Counterexample | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True unless the check failed (a skipped check did not fail)."""
+        return self.status != "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "seconds": self.seconds,
+            "examples": self.examples,
+            "worst_error": self.worst_error,
+            "tolerance": None if self.tolerance is None else self.tolerance.to_dict(),
+            "reason": self.reason,
+            "tensors": [t.to_dict() for t in self.tensors],
+            "counterexample": None if self.counterexample is None else self.counterexample.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
+        status = data["status"]
+        if status not in STATUSES:
+            raise ValueError(f"check status must be one of {STATUSES}, got {status!r}")
+        tolerance = data.get("tolerance")
+        counterexample = data.get("counterexample")
+        return cls(
+            name=str(data["name"]),
+            status=status,
+            seconds=_float(data["seconds"]),
+            examples=int(data.get("examples", 0)),
+            worst_error=_float(data.get("worst_error", 0.0)),
+            tolerance=None if tolerance is None else Tolerance.from_dict(tolerance),
+            reason=str(data.get("reason", "")),
+            tensors=tuple(TensorError.from_dict(t) for t in data.get("tensors", ())),
+            counterexample=None if counterexample is None else Counterexample.from_dict(counterexample),
+        )
+
+
+@dataclass(frozen=True)
+class ConformanceReport:
+    """Every check run on one implementation, with the settings that make the run reproducible."""
+
+    spec: str
+    kind: str
+    profile: str
+    dtype: str
+    device: str
+    seed: int
+    seconds: float
+    results: tuple[CheckResult, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed."""
+        return all(r.passed for r in self.results)
+
+    def count(self, status: Status) -> int:
+        """How many checks ended with ``status``."""
+        return sum(r.status == status for r in self.results)
+
+    def result(self, name: str) -> CheckResult:
+        """The result of the check called ``name`` (KeyError when it was not run)."""
+        for r in self.results:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec,
+            "kind": self.kind,
+            "profile": self.profile,
+            "dtype": self.dtype,
+            "device": self.device,
+            "seed": self.seed,
+            "seconds": self.seconds,
+            "passed": self.passed,
+            "counts": {status: self.count(status) for status in STATUSES},
+            "checks": [r.to_dict() for r in self.results],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConformanceReport:
+        return cls(
+            spec=str(data["spec"]),
+            kind=str(data["kind"]),
+            profile=str(data["profile"]),
+            dtype=str(data["dtype"]),
+            device=str(data["device"]),
+            seed=int(data["seed"]),
+            seconds=_float(data["seconds"]),
+            results=tuple(CheckResult.from_dict(r) for r in data.get("checks", ())),
+        )

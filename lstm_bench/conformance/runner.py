@@ -1,0 +1,206 @@
+"""Run the named checks on one implementation: ``run_conformance`` -> ``ConformanceReport``.
+
+Also ``run_check`` (one check, for the pytest suite) and ``replay`` (one check on one case: what
+the repro snippet of a failure calls).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from lstm_bench.conformance import equivalence, gradients, invariants, ranges
+from lstm_bench.conformance.cases import Case
+from lstm_bench.conformance.checks import Check, Context
+from lstm_bench.conformance.result import CheckResult, ConformanceReport, Counterexample, Outcome
+from lstm_bench.conformance.search import (
+    PROFILES,
+    SearchResult,
+    check_seed,
+    profile_examples,
+    safe_evaluate,
+    search,
+)
+from lstm_bench.kinds import Kind
+from lstm_bench.loader import LoadedImpl, load_impl
+
+#: Every check, in the order they run and print.
+CHECKS: tuple[Check, ...] = (*ranges.CHECKS, *equivalence.CHECKS, *gradients.CHECKS, *invariants.CHECKS)
+CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in CHECKS)
+
+DTYPES: dict[str, torch.dtype] = {"float64": torch.float64, "float32": torch.float32}
+
+#: Seconds a failing check may spend shrinking its counterexample, per profile.
+SHRINK_SECONDS = {"quick": 5.0, "default": 15.0, "thorough": 60.0}
+
+Progress = Callable[[str, int, int], None]
+
+
+def get_check(name: str) -> Check:
+    """The check called ``name``; ValueError listing the names otherwise."""
+    for check in CHECKS:
+        if check.name == name:
+            return check
+    raise ValueError(f"unknown check {name!r}; checks: {', '.join(CHECK_NAMES)}")
+
+
+def select_checks(names: Sequence[str] | None) -> tuple[Check, ...]:
+    """The named checks (all when ``names`` is None); a name may be a family ('gradients')."""
+    if not names:
+        return CHECKS
+    chosen = []
+    for name in names:
+        family = [c for c in CHECKS if c.family == name]
+        chosen.extend(family or [get_check(name)])
+    return tuple(dict.fromkeys(chosen))
+
+
+def dtype_of(name: str) -> torch.dtype:
+    """torch dtype for 'float64' or 'float32'."""
+    try:
+        return DTYPES[name]
+    except KeyError:
+        raise ValueError(f"unsupported dtype {name!r}; expected float64 or float32") from None
+
+
+def repro_snippet(spec: str, kind: Kind, check: str, case: Case, dtype: str, device: str) -> str:
+    """A short Python snippet that replays ``check`` on ``case`` and prints what went wrong."""
+    return (
+        "from lstm_bench.conformance import replay\n"
+        f"outcome = replay({spec!r}, {check!r}, {case.to_dict()!r},\n"
+        f"                 kind={kind.value!r}, dtype={dtype!r}, device={device!r})\n"
+        "print(outcome.detail)\n"
+    )
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one thread: the checks use small tensors, where a second thread only adds
+    overhead and, beside other load, slows every op several times (see shared/MEASURED.md)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def run_check(
+    impl: LoadedImpl,
+    check: Check | str,
+    *,
+    profile: str = "default",
+    dtype: str = "float64",
+    device: str = "cpu",
+    seed: int = 0,
+    progress: Progress | None = None,
+    context: Context | None = None,
+) -> CheckResult:
+    """Run one check over the profile's cases and return its result (never raises for the implementation)."""
+    check = get_check(check) if isinstance(check, str) else check
+    ctx = context or Context(impl, dtype_of(dtype), device)
+    start = time.perf_counter()
+    try:
+        reason = check.skip(ctx)
+    except Exception as exc:  # building a probe instance failed: that is a finding, not a crash
+        return CheckResult(
+            check.name, "fail", time.perf_counter() - start, reason=f"could not prepare: {exc}"
+        )
+    if reason is not None:
+        return CheckResult(check.name, "skip", time.perf_counter() - start, reason=reason)
+    planned = check.examples(profile_examples(profile))
+    with single_thread():
+        found = _search(check, ctx, planned, profile, seed, progress)
+    tol = ctx.tol(check.topic)
+    common: dict[str, Any] = {
+        "examples": found.examples,
+        "worst_error": found.worst_error,
+        "tolerance": tol,
+        "tensors": tuple(found.tensors.values()),
+    }
+    if found.failure is None:
+        return CheckResult(check.name, "pass", time.perf_counter() - start, **common)
+    case, outcome = found.failure
+    snippet = repro_snippet(impl.spec, impl.kind, check.name, case, ctx.dtype_name, device)
+    return CheckResult(
+        check.name,
+        "fail",
+        time.perf_counter() - start,
+        reason=outcome.detail,
+        counterexample=Counterexample(case.to_dict(), outcome, snippet),
+        **common,
+    )
+
+
+def _search(
+    check: Check, ctx: Context, planned: int, profile: str, seed: int, progress: Progress | None
+) -> SearchResult:
+    return search(
+        lambda case: check.evaluate(ctx, case),
+        check.strategy(ctx),
+        explicit=check.explicit(ctx),
+        max_examples=planned,
+        seed=check_seed(seed, check.name),
+        profile=profile,
+        shrink_seconds=SHRINK_SECONDS[profile],
+        progress=None if progress is None else (lambda done: progress(check.name, done, planned)),
+    )
+
+
+def run_conformance(
+    impl: LoadedImpl,
+    *,
+    profile: str = "default",
+    dtype: str = "float64",
+    device: str = "cpu",
+    seed: int = 0,
+    checks: Sequence[str] | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
+    progress: Progress | None = None,
+) -> ConformanceReport:
+    """Run the selected checks (default: all) on ``impl`` and collect a report.
+
+    ``profile`` is quick, default or thorough (Hypothesis profiles dev, ci, thorough); ``seed``
+    makes the drawn cases reproducible. ``on_result`` sees each result as soon as it is ready.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    ctx = Context(impl, dtype_of(dtype), device)
+    start = time.perf_counter()
+    results = []
+    for check in select_checks(checks):
+        result = run_check(
+            impl, check, profile=profile, seed=seed, device=device, progress=progress, context=ctx
+        )
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return ConformanceReport(
+        spec=impl.spec,
+        kind=impl.kind.value,
+        profile=profile,
+        dtype=dtype,
+        device=device,
+        seed=seed,
+        seconds=time.perf_counter() - start,
+        results=tuple(results),
+    )
+
+
+def replay(
+    spec: str,
+    check: str,
+    case: Mapping[str, Any],
+    *,
+    kind: str | None = None,
+    dtype: str = "float64",
+    device: str = "cpu",
+) -> Outcome:
+    """Run ``check`` on one ``case`` (as a failure's counterexample prints it) and return the outcome."""
+    impl = load_impl(spec, None if kind is None else Kind.parse(kind))
+    ctx = Context(impl, dtype_of(dtype), device)
+    return safe_evaluate(lambda c: get_check(check).evaluate(ctx, c), Case.from_dict(case))

@@ -1,0 +1,212 @@
+"""Render a ``Comparison``: plain text for terminals, markdown for a PR comment, JSON for tools.
+
+Renderers only read the comparison; they compute nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from lstm_bench.atomic import strict_json
+from lstm_bench.gate.result import Comparison, Finding, Severity, TimingComparison
+from lstm_bench.gate.stats import Verdict
+
+FORMATS = ("text", "markdown", "json")
+
+_MARK = {Verdict.REGRESSION: "REGRESSION", Verdict.IMPROVEMENT: "improved", Verdict.UNCHANGED: "ok"}
+_MD_MARK = {Verdict.REGRESSION: "❌ regression", Verdict.IMPROVEMENT: "🚀 faster", Verdict.UNCHANGED: "✅"}
+_SEVERITY_MD = {
+    Severity.REGRESSION: "❌",
+    Severity.ERROR: "⛔",
+    Severity.WARNING: "⚠️",
+    Severity.IMPROVEMENT: "🚀",
+    Severity.NOTE: "ℹ️",
+}
+
+
+def format_seconds(seconds: float) -> str:
+    """A time with a unit chosen for 3 significant digits: '812 ns', '1.23 ms', '4.56 s'."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_change(ratio: float) -> str:
+    """Ratio as a signed percentage: 1.053 -> '+5.3%'."""
+    return f"{(ratio - 1.0) * 100:+.1f}%"
+
+
+def _interval(t: TimingComparison) -> str:
+    if t.estimate is None:
+        return "-"
+    return f"[{format_change(t.estimate.low)}, {format_change(t.estimate.high)}]"
+
+
+def _p(t: TimingComparison) -> str:
+    return "-" if t.estimate is None else f"{t.estimate.p_value:.2g}"
+
+
+def _method(comparison: Comparison) -> str:
+    if comparison.paired:
+        return "median paired ratio of interleaved runs, order-statistics interval, sign test"
+    return "ratio of medians, bootstrap interval, Mann-Whitney U test"
+
+
+def _headline(comparison: Comparison) -> str:
+    n = len(comparison.regressions)
+    if n:
+        return f"{n} regression{'s' if n != 1 else ''}"
+    return "no regression"
+
+
+def _settings(comparison: Comparison) -> str:
+    config = comparison.config
+    custom = " (per-benchmark thresholds from pyproject.toml)" if config.thresholds else ""
+    return (
+        f"threshold +{config.max_slowdown * 100:g}%{custom}, alpha {config.alpha:g}, "
+        f"{config.confidence * 100:g}% intervals; {_method(comparison)}"
+    )
+
+
+def _sides(comparison: Comparison) -> tuple[str, str]:
+    labels = comparison.labels
+    base = comparison.baseline + (f" @ {labels['baseline']}" if "baseline" in labels else "")
+    cand = comparison.candidate + (f" @ {labels['candidate']}" if "candidate" in labels else "")
+    return base, cand
+
+
+# --------------------------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------------------------
+
+
+def to_text(comparison: Comparison) -> str:
+    """Aligned columns per benchmark, then findings by severity, then the verdict line."""
+    base, cand = _sides(comparison)
+    lines = [f"baseline:  {base}", f"candidate: {cand}", _settings(comparison), ""]
+    if comparison.timings:
+        conf = f"{comparison.config.confidence * 100:g}% interval"
+        rows = [("benchmark", "baseline", "candidate", "change", conf, "p", "verdict")]
+        rows += [
+            (
+                t.name,
+                format_seconds(t.baseline_median),
+                format_seconds(t.candidate_median),
+                format_change(t.ratio),
+                _interval(t),
+                _p(t),
+                _MARK[t.verdict]
+                + ("" if t.verdict is Verdict.UNCHANGED else f" (> {t.max_slowdown * 100:g}%)"),
+            )
+            for t in comparison.timings
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            lines.append(
+                "  ".join(
+                    cell.ljust(w) if i in (0, 6) else cell.rjust(w)
+                    for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+                ).rstrip()
+            )
+        lines.append("")
+    for severity in Severity:
+        for finding in comparison.of_severity(severity):
+            lines.append(
+                f"{severity.value.upper():<11} [{finding.area}] {finding.subject}: {finding.message}"
+            )
+    if comparison.findings:
+        lines.append("")
+    lines.append(f"result: {_headline(comparison)}")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------------------------
+
+
+def _md_row(t: TimingComparison) -> str:
+    return (
+        f"| `{t.name}` | {format_seconds(t.baseline_median)} | {format_seconds(t.candidate_median)} | "
+        f"**{format_change(t.ratio)}** | {_interval(t)} | {_p(t)} | {_MD_MARK[t.verdict]} |"
+    )
+
+
+def _md_table(timings: list[TimingComparison], confidence: float) -> list[str]:
+    return [
+        f"| benchmark | baseline | candidate | change | {confidence * 100:g}% interval | p | verdict |",
+        "| --- | ---: | ---: | ---: | :---: | ---: | --- |",
+        *(_md_row(t) for t in timings),
+    ]
+
+
+def _md_finding(finding: Finding) -> str:
+    return f"- {_SEVERITY_MD[finding.severity]} **{finding.area}** `{finding.subject}`: {finding.message}"
+
+
+def to_markdown(comparison: Comparison) -> str:
+    """A PR comment: headline, changed benchmarks, findings, and the unchanged ones folded away."""
+    base, cand = _sides(comparison)
+    icon = "❌" if comparison.regressed else "✅"
+    lines = [
+        f"### {icon} lstm-bench: {_headline(comparison)}",
+        "",
+        f"Baseline `{base}` vs candidate `{cand}`.  ",
+        f"<sub>{_settings(comparison)}. A change counts only when significant *and* beyond the threshold.</sub>",
+        "",
+    ]
+    confidence = comparison.config.confidence
+    changed = [t for t in comparison.timings if t.verdict is not Verdict.UNCHANGED]
+    unchanged = [t for t in comparison.timings if t.verdict is Verdict.UNCHANGED]
+    if changed:
+        lines += [*_md_table(changed, confidence), ""]
+    important = [f for f in comparison.findings if f.severity is not Severity.NOTE]
+    if important:
+        lines += [*(_md_finding(f) for f in important), ""]
+    if unchanged:
+        lines += [
+            f"<details><summary>{len(unchanged)} benchmark{'s' if len(unchanged) != 1 else ''} unchanged</summary>",
+            "",
+            *_md_table(unchanged, confidence),
+            "",
+            "</details>",
+            "",
+        ]
+    notes = comparison.of_severity(Severity.NOTE)
+    if notes:
+        lines += [
+            "<details><summary>notes</summary>",
+            "",
+            *(_md_finding(f) for f in notes),
+            "",
+            "</details>",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# JSON
+# --------------------------------------------------------------------------------------------
+
+
+def to_json(comparison: Comparison) -> str:
+    """The comparison's ``to_dict`` as indented strict JSON."""
+    return json.dumps(strict_json(comparison.to_dict()), indent=2, allow_nan=False) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Comparison], str]] = {
+    "text": to_text,
+    "markdown": to_markdown,
+    "json": to_json,
+}
+
+
+def render(comparison: Comparison, fmt: str) -> str:
+    """Render in ``fmt`` (one of FORMATS); ValueError for an unknown format."""
+    try:
+        return RENDERERS[fmt](comparison)
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}") from None

@@ -1,0 +1,292 @@
+"""The phases of ``lstm-bench run``, each a thin adapter over its capability's library entry point.
+
+* ``conformance``: ``lstm_bench.conformance.run_conformance`` on every implementation (our
+  references and torch.nn's modules of the profile's kinds, plus every ``--impl``), the
+  implementations spread over the cores (``jobs``); section ``"conformance"``.
+* ``stability``: gradient-norm profiles and the recall horizon sweep from
+  ``lstm_bench.stability``; section ``"stability"``.
+* ``gates``: gate activation histograms of the references (``gates``); section ``"gates"``.
+* ``benchmarks``: ``lstm_bench.bench`` over the registry's backends and every ``--impl``, with
+  the GEMM peak measured in the same run; section ``"benchmarks"``. Runs last and alone, so
+  no other phase's work disturbs the timings.
+
+A phase whose capability is not installed raises ``PhaseUnavailable``; the run goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lstm_bench.report.pipeline import Phase, PhaseOutput, PhaseUnavailable, RunContext
+from lstm_bench.report.progress import PhaseProgress
+
+__all__ = ["PHASES", "compare_documents", "implementations", "load_document"]
+
+#: Spec of our PyTorch reference and of torch.nn's module, per kind (rnn-relu: the RNN classes with nonlinearity='relu').
+REFERENCE_SPECS: dict[str, tuple[str, str]] = {
+    "lstm": ("lstm_bench.reference.torch_ref:LSTM", "torch.nn:LSTM"),
+    "gru": ("lstm_bench.reference.torch_ref:GRU", "torch.nn:GRU"),
+    "rnn": ("lstm_bench.reference.torch_ref:RNN", "torch.nn:RNN"),
+    "rnn-relu": ("lstm_bench.reference.torch_ref:RNN", "torch.nn:RNN"),
+}
+
+
+def implementations(ctx: RunContext) -> list[tuple[str, str | None]]:
+    """(spec, kind) of every implementation the run checks: references and torch.nn per kind, then each --impl."""
+    out: list[tuple[str, str | None]] = [
+        (spec, kind) for kind in _kinds(ctx) for spec in REFERENCE_SPECS[kind]
+    ]
+    out += [(spec, ctx.options.kind) for spec in ctx.options.impls]
+    return out
+
+
+def _workers() -> int:
+    """Worker processes for independent jobs: one per core, at most 4 (each runs 1 torch thread)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+# ---------------------------------------------------------------------------------------------
+# conformance
+# ---------------------------------------------------------------------------------------------
+
+
+def _conformance_job(job: tuple[str, str | None, str, str, int], emit: Any) -> dict[str, Any]:
+    """One implementation's conformance report (runs in a worker process)."""
+    from lstm_bench.conformance import run_conformance
+    from lstm_bench.kinds import Kind
+    from lstm_bench.loader import load_impl
+
+    spec, kind, profile, device, seed = job
+    impl = load_impl(spec, None if kind is None else Kind.parse(kind))
+    report = run_conformance(
+        impl, profile=profile, device=device, seed=seed, on_result=lambda r: emit((spec, r.name, r.status))
+    )
+    return report.to_dict()
+
+
+def conformance_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
+    """Every check on every implementation."""
+    try:
+        from lstm_bench.conformance import CHECK_NAMES
+    except ImportError as exc:
+        raise PhaseUnavailable(f"lstm_bench.conformance is not available ({exc})") from None
+    impls = implementations(ctx)
+    jobs = [
+        (spec, kind, ctx.profile.conformance, ctx.options.device, ctx.options.seed) for spec, kind in impls
+    ]
+    workers = 1 if ctx.options.device == "cuda" else min(_workers(), len(jobs))
+    progress.update(
+        0, total=len(jobs) * len(CHECK_NAMES), note=f"{len(jobs)} implementations on {workers} processes"
+    )
+    failures: list[str] = []
+
+    def on_event(event: Any) -> None:
+        spec, name, status = event
+        if status == "fail":
+            failures.append(f"{spec} {name}")
+        progress.advance(1, note=f"{spec}: {name}")
+
+    from lstm_bench.report.jobs import run_jobs
+
+    reports = run_jobs(_conformance_job, jobs, workers=workers, on_event=on_event)
+    failed = [r["spec"] for r in reports if not r.get("passed", False)]
+    checks = sum(len(r.get("checks", ())) for r in reports)
+    summary = f"{len(reports) - len(failed)}/{len(reports)} implementations passed ({checks} checks)"
+    if failed:
+        summary += "; FAILED: " + ", ".join(failed)
+    return PhaseOutput({"conformance": reports}, summary, failed=bool(failed))
+
+
+# ---------------------------------------------------------------------------------------------
+# gate activations
+# ---------------------------------------------------------------------------------------------
+
+
+def gates_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
+    """Histograms of every gate of the references over one trace on random input."""
+    from lstm_bench.report.gates import GATE_MODELS, gate_section
+
+    progress.update(0, total=1)
+    section = gate_section(GATE_MODELS, seed=ctx.options.seed)
+    progress.advance(1)
+    return PhaseOutput({"gates": section}, f"{len(section['models'])} models traced")
+
+
+# ---------------------------------------------------------------------------------------------
+# stability and benchmarks: filled in once their library entry points exist
+# ---------------------------------------------------------------------------------------------
+
+
+class _SweepProgress:
+    """Shows a stability sweep's waves on the phase's progress line (the total grows wave by wave)."""
+
+    def __init__(self, progress: PhaseProgress) -> None:
+        self.progress, self.total, self.done, self.wave, self.waves = progress, 0, 0, "", 0
+
+    def phase(self, name: str, total: int) -> None:
+        self.waves += name.startswith("horizon")
+        self.total += total
+        self.wave = name
+        self.progress.update(self.done, total=self.total, note=name)
+
+    def job_started(self, job: Any) -> None:
+        pass
+
+    def job_progress(self, job: Any, progress: Any) -> None:
+        pass
+
+    def job_done(self, result: Any) -> None:
+        self.done += 1
+        label = getattr(getattr(result.job, "model", None), "label", "")
+        self.progress.update(self.done, note=f"{self.wave}: {label}")
+
+
+def stability_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
+    """Gradient-norm diagnostics of every model and init, then the recall horizon sweep, within the profile's budget."""
+    try:
+        from lstm_bench.stability.sweep import BUILTIN_MODELS, SweepPlan, SweepProfile, impl_model, run_sweep
+    except ImportError as exc:
+        raise PhaseUnavailable(f"lstm_bench.stability is not available ({exc})") from None
+    import time
+
+    from lstm_bench.kinds import Kind
+    from lstm_bench.loader import load_impl
+    from lstm_bench.report.jobs import process_executor
+
+    kind = None if ctx.options.kind is None else Kind.parse(ctx.options.kind)
+    impls = [impl_model(spec, load_impl(spec, kind).kind) for spec in ctx.options.impls]
+    run = ctx.profile
+    sweep = SweepProfile(
+        run.name, run.horizons, run.seeds, run.job_seconds, diagnostic_horizons=run.profile_horizons
+    )
+    plan = SweepPlan.create([*BUILTIN_MODELS, *impls], ("recall",), profile=sweep, seed=ctx.options.seed)
+    budget, started = ctx.profile.stability_seconds, time.monotonic()
+    reporter = _SweepProgress(progress)
+
+    def out_of_time() -> bool:  # polled between horizons; the first horizon always runs
+        return reporter.waves > 0 and time.monotonic() - started > budget
+
+    with process_executor(_workers()) as executor:
+        report = run_sweep(plan, executor, reporter, should_stop=out_of_time)
+    longest = {g.model: g.longest_horizon for g in report.summary}
+    best = max(longest.items(), key=lambda item: item[1] or 0, default=("", None))
+    summary = f"{len(report.diagnostics)} profiles, {len(report.jobs)} training runs"
+    if best[1]:
+        summary += f"; longest recall horizon {best[1]} ({best[0]})"
+    if report.interrupted:
+        summary += f"; stopped at the {budget:.0f} s budget"
+    return PhaseOutput({"stability": report.to_dict()}, summary)
+
+
+def bench_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
+    """The profile's benchmark suite on numpy-ref, torch-ref, torch-native and every --impl, GEMM peak first."""
+    try:
+        from lstm_bench.bench import DEFAULT_BACKENDS, TimerSettings, get_suite, run_benchmarks
+        from lstm_bench.bench.registry import resolve_backends
+    except ImportError as exc:
+        raise PhaseUnavailable(f"lstm_bench.bench is not available ({exc})") from None
+    from lstm_bench.kinds import Kind
+
+    kinds = [Kind.parse(k) for k in _kinds(ctx)]
+    suite = get_suite(ctx.profile.bench, ctx.options.device, kinds=kinds)
+    impl_kind = None if ctx.options.kind is None else Kind.parse(ctx.options.kind)
+    backends = resolve_backends(list(DEFAULT_BACKENDS), list(ctx.options.impls), impl_kind)
+    run = run_benchmarks(
+        suite.cases,
+        backends,
+        ctx.options.device,
+        TimerSettings().scaled(ctx.profile.bench_scale),
+        seed=ctx.options.seed,
+        progress=lambda done, total, label: progress.update(done, total, label),
+        suite=suite.name,
+    )
+    measured = [r for r in run.records if r.status == "ok"]
+    noisy = sum(1 for r in measured if r.summary is not None and r.summary.noisy)
+    peaks = ", ".join(f"{p.dtype} {p.gflops:.0f} GFLOP/s" for p in run.peaks)
+    summary = f"{len(measured)}/{len(run.records)} timed, {noisy} noisy; GEMM peak {peaks or 'not measured'}"
+    return PhaseOutput(run.sections(), summary)
+
+
+def _kinds(ctx: RunContext) -> list[str]:
+    """The profile's kinds plus those of the --impl implementations, in order."""
+    kinds = list(ctx.profile.kinds)
+    if ctx.options.impls:
+        from lstm_bench.kinds import Kind
+        from lstm_bench.loader import load_impl
+
+        for spec in ctx.options.impls:
+            kind = load_impl(
+                spec, None if ctx.options.kind is None else Kind.parse(ctx.options.kind)
+            ).kind.value
+            kinds.append(kind)
+    return list(dict.fromkeys(kinds))
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("conformance", conformance_phase),
+    Phase("stability", stability_phase),
+    Phase("gates", gates_phase),
+    Phase("benchmarks", bench_phase),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs: our results documents and pytest-benchmark JSON; the baseline comparison
+# ---------------------------------------------------------------------------------------------
+
+
+def load_document(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A results document from ``path``: ours as is, pytest-benchmark JSON converted by ``lstm_bench.bench``."""
+    from lstm_bench.results import load_results
+
+    document = load_results(path)
+    if document.get("format") == "pytest-benchmark":
+        return _convert_pytest_benchmark(document, Path(path))
+    return document
+
+
+def _convert_pytest_benchmark(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """A results document holding the benchmarks of a pytest-benchmark JSON file (``lstm_bench.bench`` reads it)."""
+    from lstm_bench.bench import records_from_document
+    from lstm_bench.errors import UsageError
+
+    records = records_from_document(dict(data), source=str(path))
+    if not records:
+        raise UsageError(f"{path}: pytest-benchmark JSON without benchmarks")
+    machine = data.get("machine_info") or {}
+    cpu = machine.get("cpu") or {}
+    commit = data.get("commit_info") or {}
+    return {
+        "schema": "lstm-bench.results",
+        "schema_version": 1,
+        "created": str(data.get("datetime") or ""),
+        "command": "pytest-benchmark",
+        "environment": {
+            "hostname": machine.get("node"),
+            "cpu_model": cpu.get("brand_raw"),
+            "cpu_count": cpu.get("count"),
+            "python": machine.get("python_version"),
+            "platform": machine.get("system"),
+            "git_commit": commit.get("id"),
+        },
+        "benchmarks": [r.to_dict() for r in records],
+    }
+
+
+def compare_documents(baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> dict[str, Any]:
+    """``lstm_bench.gate``'s comparison of ``candidate`` against ``baseline`` (thresholds from pyproject.toml)."""
+    try:
+        from lstm_bench.gate.compare import compare_documents as gate_compare
+        from lstm_bench.gate.config import load_config
+    except ImportError as exc:
+        from lstm_bench.errors import UsageError
+
+        raise UsageError(f"--baseline needs lstm_bench.gate, which is not available ({exc})") from None
+    comparison = gate_compare(
+        baseline, candidate, load_config(), baseline_name="baseline", candidate_name="this run"
+    )
+    result: dict[str, Any] = comparison.to_dict()
+    return result

@@ -1,0 +1,268 @@
+"""The ``lstm-bench run`` pipeline: phases in order, one results document, one report folder.
+
+Phases (``phases.PHASES``): conformance -> stability (gradient-norm profiles + recall sweep)
+-> gate activations -> benchmarks. Each phase is a function of the run's context and a
+progress line that returns the sections it adds to the document. A phase whose capability is
+not installed is recorded as skipped; a phase that crashes is recorded with its error and the
+run goes on, so one broken part never costs the others' results.
+
+Nothing is written until every phase has finished: then ``results.json`` and ``index.html`` go
+into a temporary folder that is renamed into ``<out>/<UTC stamp>/`` and ``<out>/latest`` is
+repointed (``publish``). Ctrl-C at any moment therefore keeps the previous report and leaves no
+half-written file behind.
+
+Exit status (``RunOutcome.exit_code``): 0 everything passed; 1 a conformance check failed, a
+phase crashed, or (with a baseline) a regression was found.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from lstm_bench.report.progress import PhaseProgress
+
+__all__ = [
+    "RUN_PROFILES",
+    "Phase",
+    "PhaseOutput",
+    "PhaseUnavailable",
+    "RunContext",
+    "RunOptions",
+    "RunOutcome",
+    "RunProfile",
+    "run_pipeline",
+]
+
+
+@dataclass(frozen=True)
+class RunProfile:
+    """How much work each phase does; ``quick`` fits 90 s and ``default`` 5 minutes on a 2-core CPU.
+
+    ``kinds``: the kinds whose reference and torch.nn modules are checked and benchmarked.
+    ``conformance``: the conformance profile (quick, default, thorough).
+    Stability: the recall sweep trains every model at ``horizons`` (doubling; a model stops at its
+    first failure) with ``seeds`` seeds, each run at most ``job_seconds``; no new horizon starts
+    after ``stability_seconds``; gradient profiles are taken at ``profile_horizons``.
+    ``bench``: the benchmark suite; ``bench_scale`` multiplies the timer's durations.
+    """
+
+    name: str
+    kinds: tuple[str, ...]
+    conformance: str
+    horizons: tuple[int, ...]
+    seeds: int
+    job_seconds: float
+    stability_seconds: float
+    profile_horizons: tuple[int, ...]
+    bench: str
+    bench_scale: float
+
+
+RUN_PROFILES: dict[str, RunProfile] = {
+    "quick": RunProfile(
+        name="quick",
+        kinds=("lstm",),
+        conformance="quick",
+        horizons=(10, 20, 40),
+        seeds=1,
+        job_seconds=3.0,
+        stability_seconds=25.0,
+        profile_horizons=(10, 100),
+        bench="quick",
+        bench_scale=0.5,
+    ),
+    "default": RunProfile(
+        name="default",
+        kinds=("lstm", "gru", "rnn"),
+        conformance="quick",
+        horizons=(10, 20, 40, 80, 160),
+        seeds=1,
+        job_seconds=8.0,
+        stability_seconds=100.0,
+        profile_horizons=(10, 40, 100),
+        bench="quick",
+        bench_scale=0.6,
+    ),
+    "full": RunProfile(
+        name="full",
+        kinds=("lstm", "gru", "rnn", "rnn-relu"),
+        conformance="default",
+        horizons=(10, 20, 40, 80, 160, 320),
+        seeds=3,
+        job_seconds=15.0,
+        stability_seconds=900.0,
+        profile_horizons=(10, 20, 40, 80, 160),
+        bench="default",
+        bench_scale=1.0,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``lstm-bench run`` was asked to do."""
+
+    impls: tuple[str, ...] = ()
+    kind: str | None = None  # kind of every --impl that does not say its own
+    profile: str = "default"
+    device: str = "cpu"  # resolved already: 'cpu' or 'cuda'
+    out: Path = Path("reports")
+    baseline: Path | None = None
+    seed: int = 0
+
+
+@dataclass
+class RunContext:
+    """What every phase sees: the options, the profile and the document built so far."""
+
+    options: RunOptions
+    profile: RunProfile
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PhaseOutput:
+    """What a phase adds: document ``sections``, a one-line ``summary``, and whether a check ``failed``."""
+
+    sections: dict[str, Any]
+    summary: str = ""
+    failed: bool = False
+
+
+class PhaseUnavailable(Exception):
+    """The capability a phase needs is not installed or does not apply; the message says why."""
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A named step of the run and its expected share of the run's time (for the overall ETA)."""
+
+    name: str
+    run: Callable[[RunContext, PhaseProgress], PhaseOutput]
+
+
+@dataclass
+class RunOutcome:
+    """The finished run: its document, the report folder and the exit code."""
+
+    document: dict[str, Any]
+    folder: Path
+    exit_code: int
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the whole run, report writing included
+
+
+def _run_phase(phase: Phase, ctx: RunContext, stream: TextIO) -> tuple[dict[str, Any], PhaseOutput | None]:
+    """Run one phase with its progress line; returns its record for the document and its output."""
+    progress = PhaseProgress(phase.name, 0, stream=stream)
+    started = time.monotonic()
+    record: dict[str, Any] = {"name": phase.name}
+    try:
+        output = phase.run(ctx, progress)
+    except PhaseUnavailable as exc:
+        progress.skip(str(exc))
+        return {
+            **record,
+            "status": "skipped",
+            "seconds": time.monotonic() - started,
+            "summary": str(exc),
+        }, None
+    except KeyboardInterrupt:
+        progress.abort("interrupted: nothing was written")
+        raise
+    except Exception as exc:  # a crash in one phase must not lose the others' results
+        message = f"{type(exc).__name__}: {exc}"
+        progress.abort(f"error: {message}")
+        return {**record, "status": "error", "seconds": time.monotonic() - started, "summary": message}, None
+    progress.finish(output.summary)
+    status = "failed" if output.failed else "ok"
+    return {
+        **record,
+        "status": status,
+        "seconds": time.monotonic() - started,
+        "summary": output.summary,
+    }, output
+
+
+def run_pipeline(
+    options: RunOptions,
+    phases: Sequence[Phase] | None = None,
+    stream: TextIO | None = None,
+    stamp: str | None = None,
+) -> RunOutcome:
+    """Run every phase, then write ``results.json`` and ``index.html`` atomically under ``options.out``."""
+    from lstm_bench.report.publish import publish_report
+    from lstm_bench.report.render import render_html
+    from lstm_bench.results import new_document
+
+    if phases is None:
+        from lstm_bench.report.phases import PHASES
+
+        phases = PHASES
+    err = sys.stderr if stream is None else stream
+    started = time.monotonic()
+    baseline = _load_baseline(options.baseline)  # a bad baseline is a usage error now, not after the run
+    profile = RUN_PROFILES[options.profile]
+    document = new_document("run")
+    ctx = RunContext(options, profile, document)
+    records: list[dict[str, Any]] = []
+    failed = False
+    for phase in phases:
+        record, output = _run_phase(phase, ctx, err)
+        records.append(record)
+        if output is not None:
+            document.update(output.sections)
+        failed = failed or record["status"] in ("failed", "error")
+    document["run"] = {
+        "profile": profile.name,
+        "device": options.device,
+        "impls": list(options.impls),
+        "seed": options.seed,
+        "phases": records,
+        "seconds": time.monotonic() - started,
+        **document.get("run", {}),
+    }
+    comparison = None if baseline is None else _compare(baseline, document)
+    if comparison is not None:
+        document["comparison"] = comparison
+        failed = failed or bool(comparison.get("regressed"))
+    writing = PhaseProgress("report", 1, stream=err)
+    try:
+        html = render_html([document], comparison=comparison)
+        folder = _publish(publish_report, options.out, document, html, stamp)
+    except KeyboardInterrupt:
+        writing.abort("interrupted: nothing was written")
+        raise
+    writing.finish(f"{folder / 'index.html'} ({len(html) / 1024:.0f} KiB)")
+    return RunOutcome(document, folder, 1 if failed else 0, records, time.monotonic() - started)
+
+
+def _publish(
+    publish: Callable[..., Path], out: Path, document: dict[str, Any], html: str, stamp: str | None
+) -> Path:
+    import json
+
+    from lstm_bench.atomic import strict_json
+
+    text = json.dumps(strict_json(document), indent=2, allow_nan=False) + "\n"
+    return publish(out, {"results.json": text, "index.html": html}, stamp)
+
+
+def _load_baseline(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    from lstm_bench.report.phases import load_document
+
+    return load_document(path)
+
+
+def _compare(baseline: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """The gate's comparison of this run against ``baseline``, in its JSON form."""
+    from lstm_bench.report.phases import compare_documents
+
+    return compare_documents(baseline, document)

@@ -1,0 +1,121 @@
+"""A progress line per phase on stderr: bar, count, elapsed time and ETA, redrawn in place on a TTY.
+
+ETA = elapsed / done × (total − done): the mean pace so far, extrapolated. When the stream is not
+a terminal (CI logs, pipes), nothing is redrawn; only the phase's start and end lines are
+printed, so logs stay short and readable.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from lstm_bench.report.units import fmt_seconds
+
+__all__ = ["PhaseProgress", "fmt_clock"]
+
+_BAR = 24  # characters of the bar
+_REDRAW_S = 0.1  # minimum seconds between two redraws
+
+
+def fmt_clock(seconds: float) -> str:
+    """Seconds as m:ss (or h:mm:ss), the way ETAs are read."""
+    whole = max(round(seconds), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class PhaseProgress:
+    """Progress of one named phase of ``total`` units of work (jobs, checks, or seconds of budget)."""
+
+    def __init__(
+        self,
+        name: str,
+        total: float,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        interactive: bool | None = None,
+    ) -> None:
+        self.name, self.total, self.done, self.note = name, max(float(total), 0.0), 0.0, ""
+        self.stream = sys.stderr if stream is None else stream
+        self.clock = clock
+        self.interactive = self.stream.isatty() if interactive is None else interactive
+        self.started = clock()
+        self._drawn_at = -1e9
+        self._width = 0
+        self._write(f"▶ {self.name} …\n" if not self.interactive else "")
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the phase started."""
+        return self.clock() - self.started
+
+    def eta(self) -> float | None:
+        """Seconds left at the mean pace so far, or None before any progress."""
+        if self.done <= 0 or self.total <= 0:
+            return None
+        return self.elapsed / self.done * max(self.total - self.done, 0.0)
+
+    def update(self, done: float, total: float | None = None, note: str = "") -> None:
+        """Set the amount done (and optionally a new total and a short note) and redraw."""
+        if total is not None:
+            self.total = max(float(total), 0.0)
+        self.done, self.note = min(float(done), self.total) if self.total else float(done), note
+        self._draw()
+
+    def advance(self, amount: float = 1.0, note: str = "") -> None:
+        """Add ``amount`` to the work done and redraw."""
+        self.update(self.done + amount, note=note)
+
+    def line(self) -> str:
+        """The current progress line (without the carriage return)."""
+        fraction = self.done / self.total if self.total else 0.0
+        filled = round(fraction * _BAR)
+        eta = self.eta()
+        eta_text = "ETA " + (fmt_clock(eta) if eta is not None else "–:––")
+        count = f"{self.done:g}/{self.total:g}"
+        note = f"  {self.note}" if self.note else ""
+        return f"{self.name:<12} [{'█' * filled}{'·' * (_BAR - filled)}] {count:>9}  {fmt_clock(self.elapsed)}  {eta_text}{note}"
+
+    def finish(self, summary: str = "") -> None:
+        """End the phase: one permanent line with the elapsed time and ``summary``."""
+        self._clear()
+        tail = f"  {summary}" if summary else ""
+        self._write(f"✓ {self.name:<12} {fmt_seconds(self.elapsed):>8}{tail}\n")
+
+    def abort(self, reason: str) -> None:
+        """End the phase early (error or Ctrl-C) with ``reason`` on its own line."""
+        self._clear()
+        self._write(f"✗ {self.name:<12} {fmt_seconds(self.elapsed):>8}  {reason}\n")
+
+    def skip(self, reason: str) -> None:
+        """End a phase that did not run, saying why."""
+        self._clear()
+        self._write(f"– {self.name:<12} {'skipped':>8}  {reason}\n")
+
+    def _draw(self) -> None:
+        if not self.interactive:
+            return
+        now = self.clock()
+        if now - self._drawn_at < _REDRAW_S and self.done < self.total:
+            return
+        self._drawn_at = now
+        text = self.line()[
+            : max(shutil.get_terminal_size((100, 24)).columns - 1, 20)
+        ]  # a wrapped line cannot be redrawn
+        self._write("\r" + text + " " * max(self._width - len(text), 0))
+        self._width = len(text)
+
+    def _clear(self) -> None:
+        if self.interactive and self._width:
+            self._write("\r" + " " * self._width + "\r")
+            self._width = 0
+
+    def _write(self, text: str) -> None:
+        if text:
+            self.stream.write(text)
+            self.stream.flush()

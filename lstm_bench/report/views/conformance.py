@@ -1,0 +1,206 @@
+"""The conformance part of the report: one table of every check by every implementation, and each failure.
+
+Reads ``ConformanceReport.to_dict()`` entries of the results document's ``"conformance"`` section
+(``lstm_bench.conformance.result``): per check its status, worst error, tolerance (atol, rtol),
+cases tried, time, and for a failure the minimal counterexample with a repro snippet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lstm_bench.report.units import MISSING, as_float, fmt_error, fmt_percent, fmt_seconds, fmt_tolerance
+from lstm_bench.report.views.common import Source, first, labelled, text
+
+__all__ = [
+    "CheckRow",
+    "ConformanceMatrix",
+    "ImplConformance",
+    "MatrixCell",
+    "conformance_matrix",
+    "implementation_views",
+]
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One conformance check of one implementation."""
+
+    name: str
+    status: str  # 'pass' | 'fail' | 'skip'
+    worst_error: str
+    tolerance: str
+    headroom: str  # worst error as % of the tolerance
+    seconds: str
+    examples: str
+    reason: str
+    counterexample: str
+    repro: str
+
+
+@dataclass(frozen=True)
+class ImplConformance:
+    """Every check of one implementation in one source."""
+
+    source: str
+    name: str
+    kind: str
+    settings: str  # 'float64 · cpu · profile quick · seed 0'
+    passed: bool
+    summary: str
+    rows: tuple[CheckRow, ...]
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """One check of one implementation in the conformance overview: status, worst error, a tooltip."""
+
+    status: str
+    text: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ConformanceMatrix:
+    """Checks (rows) by implementations (columns): the whole conformance picture in one table."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, str, tuple[MatrixCell, ...]], ...]  # (check, tolerance, cells)
+
+
+def _tolerance_text(tolerance: Any) -> str:
+    if isinstance(tolerance, Mapping):
+        atol, rtol = as_float(tolerance.get("atol")), as_float(tolerance.get("rtol"))
+        if atol == 0 and rtol == 0:
+            return "exact"
+        if not rtol:
+            return fmt_tolerance(atol)
+        return f"{fmt_tolerance(atol)} + {fmt_tolerance(rtol)}·|ref|"
+    return fmt_tolerance(tolerance) if tolerance is not None else MISSING
+
+
+def _headroom(error: Any, tolerance: Any) -> str:
+    """Worst error as a percentage of the absolute tolerance (how close to failing a pass was)."""
+    err = as_float(error)
+    atol = as_float(tolerance.get("atol")) if isinstance(tolerance, Mapping) else as_float(tolerance)
+    if err is None or not atol or not math.isfinite(err):
+        return MISSING
+    used = err / atol
+    return fmt_percent(100.0 * used) if used < 10 else f"{used:.1e}× tolerance"
+
+
+def _number(value: Any) -> str:
+    number = as_float(value)
+    return text(value) if number is None else f"{number:.6g}"
+
+
+def _counterexample_text(counterexample: Any, reason: str) -> tuple[str, str]:
+    """(the minimal case and every tensor that failed on it, the repro snippet) of a failure.
+
+    The outcome's one-line detail is left out when it is the check's ``reason`` (shown above it).
+    """
+    if not isinstance(counterexample, Mapping):
+        return text(counterexample), ""
+    case = counterexample.get("case")
+    outcome = counterexample.get("outcome")
+    lines = []
+    if isinstance(case, Mapping):
+        lines.append("case: " + ", ".join(f"{k}={text(v)}" for k, v in case.items()))
+    elif case is not None:
+        lines.append(f"case: {text(case)}")
+    if isinstance(outcome, Mapping):
+        if outcome.get("detail") and text(outcome["detail"]) != reason:
+            lines.append(text(outcome["detail"]))
+        for tensor in outcome.get("tensors") or ():
+            if isinstance(tensor, Mapping) and not tensor.get("passed", True):
+                lines.append(
+                    f"{text(tensor.get('tensor'))}: max abs {fmt_error(tensor.get('max_abs'))}, "
+                    f"max rel {fmt_error(tensor.get('max_rel'))} at {text(tensor.get('where'))} "
+                    f"(got {_number(tensor.get('got'))}, expected {_number(tensor.get('expected'))})"
+                )
+    return "\n".join(lines), text(counterexample.get("repro"))
+
+
+def _check_row(check: Mapping[str, Any]) -> CheckRow:
+    status = str(first(check, "status", default="pass" if check.get("passed", True) else "fail"))
+    counterexample, repro = _counterexample_text(check.get("counterexample"), text(check.get("reason")))
+    return CheckRow(
+        name=text(check.get("name")),
+        status=status,
+        worst_error=fmt_error(check.get("worst_error")),
+        tolerance=_tolerance_text(check.get("tolerance")),
+        headroom=_headroom(check.get("worst_error"), check.get("tolerance")),
+        seconds=fmt_seconds(check.get("seconds")),
+        examples=text(check.get("examples") or ""),
+        reason=text(check.get("reason")),
+        counterexample=counterexample,
+        repro=repro or text(check.get("repro")),
+    )
+
+
+def conformance_matrix(conformance: Sequence[ImplConformance], many: bool) -> ConformanceMatrix | None:
+    """Every check by every implementation; the tolerance column shows one value when all agree."""
+    if not conformance:
+        return None
+    names = list(dict.fromkeys(row.name for impl in conformance for row in impl.rows))
+    rows = []
+    for name in names:
+        cells, tolerances = [], set()
+        for impl in conformance:
+            row = next((r for r in impl.rows if r.name == name), None)
+            if row is None:
+                cells.append(MatrixCell("absent", MISSING, "not run"))
+                continue
+            tolerances.add(row.tolerance)
+            mark = {"pass": "✓", "fail": "✗", "skip": "–"}.get(row.status, "?")
+            text = "skipped" if row.status == "skip" else f"{mark} {row.worst_error}"
+            title = (
+                row.reason
+                or f"worst error {row.worst_error} vs tolerance {row.tolerance}; {row.examples} cases, {row.seconds}"
+            )
+            cells.append(MatrixCell(row.status, text, title))
+        tolerances.discard(MISSING)
+        tolerance = tolerances.pop() if len(tolerances) == 1 else ("varies" if tolerances else MISSING)
+        rows.append((name, tolerance, tuple(cells)))
+    columns = tuple(labelled(impl.source, impl.name, many) for impl in conformance)
+    return ConformanceMatrix(columns, tuple(rows))
+
+
+def implementation_views(source: Source) -> list[ImplConformance]:
+    out = []
+    for report in source.document.get("conformance") or ():
+        if not isinstance(report, Mapping):
+            continue
+        rows = tuple(_check_row(c) for c in report.get("checks") or () if isinstance(c, Mapping))
+        failed = sum(r.status == "fail" for r in rows)
+        skipped = sum(r.status == "skip" for r in rows)
+        passed = bool(report.get("passed", failed == 0)) and failed == 0
+        settings = " · ".join(
+            part
+            for part in (
+                text(report.get("dtype")),
+                text(report.get("device")),
+                f"profile {report['profile']}" if report.get("profile") else "",
+                f"seed {report['seed']}" if report.get("seed") is not None else "",
+                fmt_seconds(report.get("seconds")) if report.get("seconds") is not None else "",
+            )
+            if part
+        )
+        summary = f"{len(rows) - failed - skipped}/{len(rows) - skipped} checks passed" + (
+            f", {skipped} skipped" if skipped else ""
+        )
+        out.append(
+            ImplConformance(
+                source=source.label,
+                name=text(first(report, "spec", "impl", "name", default="?")),
+                kind=text(report.get("kind")),
+                settings=settings,
+                passed=passed,
+                summary=summary,
+                rows=rows,
+            )
+        )
+    return out

@@ -1,0 +1,353 @@
+"""The horizon sweep: for each model and task, horizons doubling from 10, several seeds; the longest horizon solved.
+
+The sweep is a list of independent jobs (``jobs.TrainJob`` / ``jobs.DiagnosticJob``) and a merge
+step (``result.summarise``). It runs in *waves*, one per horizon: wave h holds a job per seed
+for every (model, task) that solved all shorter horizons, so no time is spent on horizons a
+model has already failed. Within a wave the jobs are independent, and go to ``executor`` (any
+``concurrent.futures.Executor``: a process pool, a Dask client's executor) or, by default,
+run here one after another. Once a (model, task) can no longer reach a majority at a horizon,
+its remaining jobs there are skipped (cancelled when still pending).
+
+Budgets are counted in training steps, so a sweep's answer (the longest horizon solved) is the
+same on any machine and any executor for the same seeds; a wall-clock cap per job only guards
+against a pathologically slow machine (a job stopped by it is reported as not solved). Every
+model shares the shipped recipe's optimiser, learning rate, batch and clipping.
+
+========  ===================  =====  ===========  ============  ==============================
+profile   horizons             seeds  steps a job  cap a job     wall on this 2-CPU machine
+========  ===================  =====  ===========  ============  ==============================
+quick     10, 20, 40           1      600          10 s          under a minute (recall)
+default   10, 20, ..., 320     3      1500         60 s          under 10 minutes (recall)
+full      10, 20, ..., 1280    5      5000         300 s         hours
+========  ===================  =====  ===========  ============  ==============================
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, Executor, Future, as_completed
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from lstm_bench.kinds import Kind
+from lstm_bench.stability.jobs import (
+    DiagnosticJob,
+    DiagnosticResult,
+    TrainJob,
+    TrainJobResult,
+    run_diagnostic_job,
+    run_train_job,
+)
+from lstm_bench.stability.models import ModelSpec
+from lstm_bench.stability.recipes import DEFAULT_LSTM_RECIPE, Recipe
+from lstm_bench.stability.result import StabilityReport, majority
+from lstm_bench.stability.tasks import TASKS, make_task
+from lstm_bench.stability.trainer import Progress, TrainConfig
+
+__all__ = [
+    "BUILTIN_MODELS",
+    "SWEEP_PROFILES",
+    "SweepPlan",
+    "SweepProfile",
+    "SweepReporter",
+    "builtin_models",
+    "doubling_horizons",
+    "impl_model",
+    "run_sweep",
+]
+
+
+def doubling_horizons(first: int, count: int) -> tuple[int, ...]:
+    """first, 2·first, 4·first, ... (``count`` of them)."""
+    return tuple(first * 2**i for i in range(count))
+
+
+@dataclass(frozen=True)
+class SweepProfile:
+    """How much to run: ``horizons``, ``seeds`` per horizon, and the per-job budget."""
+
+    name: str
+    horizons: tuple[int, ...]
+    seeds: int
+    max_seconds: float
+    max_steps: int = 100_000
+    diagnostic_horizons: tuple[int, ...] = (10, 20, 40, 80, 160)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            **self.__dict__,
+            "horizons": list(self.horizons),
+            "diagnostic_horizons": list(self.diagnostic_horizons),
+        }
+
+
+SWEEP_PROFILES: dict[str, SweepProfile] = {
+    "quick": SweepProfile(
+        "quick",
+        doubling_horizons(10, 3),
+        seeds=1,
+        max_seconds=10.0,
+        max_steps=600,
+        diagnostic_horizons=(10, 40, 100),
+    ),
+    "default": SweepProfile("default", doubling_horizons(10, 6), seeds=3, max_seconds=60.0, max_steps=1500),
+    "full": SweepProfile(
+        "full",
+        doubling_horizons(10, 8),
+        seeds=5,
+        max_seconds=300.0,
+        max_steps=5000,
+        diagnostic_horizons=doubling_horizons(10, 7),
+    ),
+}
+
+
+def builtin_models(recipe: Recipe = DEFAULT_LSTM_RECIPE) -> tuple[ModelSpec, ...]:
+    """The literature's comparison, at the recipe's hidden size: tanh RNN, IRNN, LSTM x 4 inits, GRU."""
+    hidden = recipe.hidden
+    return (
+        ModelSpec(Kind.RNN_TANH, "default", hidden),
+        ModelSpec(Kind.RNN_RELU, "identity", hidden),
+        ModelSpec(Kind.LSTM, "default", hidden),
+        ModelSpec(Kind.LSTM, "forget-bias", hidden),
+        ModelSpec(Kind.LSTM, "chrono", hidden),
+        recipe.model(),
+        ModelSpec(Kind.GRU, "default", hidden),
+    )
+
+
+BUILTIN_MODELS = builtin_models()
+
+
+def impl_model(spec: str, kind: Kind, recipe: Recipe = DEFAULT_LSTM_RECIPE) -> ModelSpec:
+    """An ``--impl`` model, initialised as its torch.nn counterpart in the sweep (LSTM: the recipe's init)."""
+    init = {Kind.LSTM: recipe.init, Kind.RNN_RELU: "identity"}.get(kind, "default")
+    return ModelSpec(kind, init, recipe.hidden, spec)
+
+
+class SweepReporter(Protocol):
+    """What a sweep tells its display (all optional to act on)."""
+
+    def phase(self, name: str, total: int) -> None:
+        """A phase starts with ``total`` jobs ('diagnostics', 'horizon 40')."""
+
+    def job_started(self, job: TrainJob) -> None:
+        """A train job starts here (only when jobs run in this process)."""
+
+    def job_progress(self, job: TrainJob, progress: Progress) -> None:
+        """A curve point of a running train job (only when jobs run in this process)."""
+
+    def job_done(self, result: TrainJobResult | DiagnosticResult) -> None:
+        """A job finished (or was skipped)."""
+
+
+class _Silent:
+    def phase(self, name: str, total: int) -> None:
+        pass
+
+    def job_started(self, job: TrainJob) -> None:
+        pass
+
+    def job_progress(self, job: TrainJob, progress: Progress) -> None:
+        pass
+
+    def job_done(self, result: TrainJobResult | DiagnosticResult) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything a sweep needs, as plain picklable data."""
+
+    models: tuple[ModelSpec, ...]
+    tasks: tuple[str, ...]
+    profile: SweepProfile
+    config: TrainConfig
+    seed: int = 0
+    recipe: Recipe = DEFAULT_LSTM_RECIPE
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.tasks if t not in TASKS]
+        if unknown:
+            raise ValueError(f"unknown task {unknown[0]!r}; expected one of {', '.join(TASKS)}")
+        if not self.models or not self.tasks:
+            raise ValueError("a sweep needs at least one model and one task")
+
+    @classmethod
+    def create(
+        cls,
+        models: Sequence[ModelSpec],
+        tasks: Sequence[str],
+        profile: str | SweepProfile = "default",
+        seed: int = 0,
+        recipe: Recipe = DEFAULT_LSTM_RECIPE,
+        **config_overrides: Any,
+    ) -> SweepPlan:
+        """A plan whose train config is the recipe's, with the profile's budget (and any overrides)."""
+        chosen = SWEEP_PROFILES[profile] if isinstance(profile, str) else profile
+        config = recipe.train_config(chosen.max_seconds, chosen.max_steps, **config_overrides)
+        return cls(tuple(models), tuple(tasks), chosen, config, seed, recipe)
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds of every horizon: seed, seed + 1, ..."""
+        return tuple(range(self.seed, self.seed + self.profile.seeds))
+
+    def diagnostic_jobs(self) -> list[DiagnosticJob]:
+        """One diagnostic per model and diagnostic horizon, on the first task."""
+        return [
+            DiagnosticJob(m, self.tasks[0], h, self.seed)
+            for m in self.models
+            for h in self.profile.diagnostic_horizons
+        ]
+
+    def wave(self, horizon: int, groups: Sequence[tuple[ModelSpec, str]]) -> list[TrainJob]:
+        """The train jobs of one horizon for the (model, task) groups still in the running."""
+        return [
+            TrainJob(model, task, horizon, seed, self.config) for model, task in groups for seed in self.seeds
+        ]
+
+
+def _skipped(job: TrainJob) -> TrainJobResult:
+    return TrainJobResult(job, "skipped")
+
+
+class _Wave:
+    """Bookkeeping of one horizon: which groups can still reach a majority."""
+
+    def __init__(self, seeds: int) -> None:
+        self.allowed_failures = seeds - majority(seeds)
+        self.failures: dict[tuple[str, str], int] = {}
+
+    def record(self, result: TrainJobResult) -> None:
+        if not result.solved:
+            group = result.job.group
+            self.failures[group] = self.failures.get(group, 0) + 1
+
+    def decided(self, job: TrainJob) -> bool:
+        """True when the job's group has already failed this horizon (more failures than allowed)."""
+        return self.failures.get(job.group, 0) > self.allowed_failures
+
+
+def _run_wave_here(jobs: list[TrainJob], wave: _Wave, reporter: SweepReporter) -> list[TrainJobResult]:
+    results = []
+    for job in jobs:
+        if wave.decided(job):
+            result = _skipped(job)
+        else:
+            reporter.job_started(job)
+            result = run_train_job(job, lambda p, job=job: reporter.job_progress(job, p))  # type: ignore[misc]
+        wave.record(result)
+        reporter.job_done(result)
+        results.append(result)
+    return results
+
+
+def _run_wave_on(
+    executor: Executor, jobs: list[TrainJob], wave: _Wave, reporter: SweepReporter
+) -> list[TrainJobResult]:
+    futures: dict[Future[TrainJobResult], TrainJob] = {
+        executor.submit(run_train_job, job): job for job in jobs
+    }
+    results: dict[TrainJob, TrainJobResult] = {}
+    try:
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except CancelledError:
+                result = _skipped(job)
+            except Exception as exc:  # the executor itself failed (a worker died): the sweep goes on
+                result = TrainJobResult(job, "error", error=f"executor: {type(exc).__name__}: {exc}")
+            wave.record(result)
+            results[job] = result
+            for other, other_job in futures.items():
+                if other_job not in results and wave.decided(other_job):
+                    other.cancel()
+            reporter.job_done(result)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return [results.get(job) or _skipped(job) for job in jobs]
+
+
+def _run_diagnostics(
+    plan: SweepPlan, executor: Executor | None, reporter: SweepReporter
+) -> list[DiagnosticResult]:
+    jobs = plan.diagnostic_jobs()
+    reporter.phase("diagnostics", len(jobs))
+    results = []
+    if executor is None:
+        for job in jobs:
+            results.append(run_diagnostic_job(job))
+            reporter.job_done(results[-1])
+        return results
+    for result in executor.map(run_diagnostic_job, jobs):
+        results.append(result)
+        reporter.job_done(result)
+    return results
+
+
+def _describe_task(name: str, horizons: Sequence[int]) -> dict[str, Any]:
+    """The task's chance accuracy and, per horizon, its memoryless baseline loss."""
+    first = make_task(name, horizons[0])
+    return {
+        "task": name,
+        "readout": first.readout,
+        "chance_accuracy": first.chance_accuracy,
+        "baseline_loss": {str(h): make_task(name, h).baseline_loss for h in horizons},
+    }
+
+
+def run_sweep(
+    plan: SweepPlan,
+    executor: Executor | None = None,
+    reporter: SweepReporter | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> StabilityReport:
+    """Run the diagnostics and the horizon waves of ``plan``; returns the merged report.
+
+    ``executor`` None runs every job here, one after another, with live progress. A
+    KeyboardInterrupt propagates (pending jobs are cancelled); ``should_stop`` is polled between
+    waves and ends the sweep early with ``interrupted=True``.
+    """
+    shown = reporter or _Silent()
+    started = time.perf_counter()
+    diagnostics = _run_diagnostics(plan, executor, shown)
+    groups = [(model, task) for task in plan.tasks for model in plan.models]
+    results: list[TrainJobResult] = []
+    interrupted = False
+    for horizon in plan.profile.horizons:
+        if not groups:
+            break
+        if should_stop is not None and should_stop():
+            interrupted = True
+            break
+        jobs = plan.wave(horizon, groups)
+        shown.phase(f"horizon {horizon}", len(jobs))
+        wave = _Wave(len(plan.seeds))
+        done = (
+            _run_wave_here(jobs, wave, shown)
+            if executor is None
+            else _run_wave_on(executor, jobs, wave, shown)
+        )
+        results.extend(done)
+        solved: dict[tuple[str, str], int] = {}
+        for result in done:
+            solved[result.job.group] = solved.get(result.job.group, 0) + result.solved
+        groups = [(m, t) for m, t in groups if solved.get((m.label, t), 0) >= majority(len(plan.seeds))]
+    return StabilityReport(
+        profile=plan.profile.name,
+        settings={**plan.profile.to_dict(), "seed": plan.seed},
+        train_config=plan.config,
+        recipe=plan.recipe.to_dict(),
+        tasks=tuple(_describe_task(t, plan.profile.horizons) for t in plan.tasks),
+        models=plan.models,
+        jobs=tuple(results),
+        diagnostics=tuple(diagnostics),
+        wall_seconds=time.perf_counter() - started,
+        interrupted=interrupted,
+    )

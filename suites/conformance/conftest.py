@@ -1,0 +1,45 @@
+"""Parametrise the conformance suite over the implementations the plugin's options select.
+
+``pytest suites/conformance`` tests lstm-bench's references and torch.nn's modules;
+``pytest suites/conformance --impl mypkg.cells:FusedGRU --kind gru`` tests yours. Each
+implementation is loaded once, at collection: a spec that cannot load stops the run with one
+line (pytest's usage error), as ``lstm-bench check`` would.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lstm_bench.conformance import CHECK_NAMES
+from lstm_bench.conformance.search import PROFILE_OF_HYPOTHESIS
+from lstm_bench.errors import UsageError
+from lstm_bench.loader import LoadedImpl, load_impl, parse_kind
+from lstm_bench.pytest_plugin import selected_implementations, selected_profile
+
+IMPLS = pytest.StashKey[list[LoadedImpl]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load every selected implementation once; a load error is a usage error (one line, exit 4)."""
+    loaded = []
+    for spec, kind in selected_implementations(config):
+        try:
+            loaded.append(load_impl(spec, parse_kind(kind)))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    config.stash[IMPLS] = loaded
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per (implementation, check)."""
+    if "impl" in metafunc.fixturenames:
+        impls = metafunc.config.stash[IMPLS]
+        metafunc.parametrize("impl", impls, ids=[f"{i.spec}[{i.kind.value}]" for i in impls])
+    if "check_name" in metafunc.fixturenames:
+        metafunc.parametrize("check_name", CHECK_NAMES)
+
+
+@pytest.fixture(scope="session")
+def conformance_profile(pytestconfig: pytest.Config) -> str:
+    """quick, default or thorough, from the plugin's --lstm-bench-profile (or $CI)."""
+    return PROFILE_OF_HYPOTHESIS.get(selected_profile(pytestconfig), "default")

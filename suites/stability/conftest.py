@@ -1,0 +1,45 @@
+"""Parametrise the stability suite over the implementations the plugin's options select.
+
+``pytest suites/stability`` checks the science on torch.nn's modules and lstm-bench's references
+(training the non-LSTM references is marked slow); ``pytest suites/stability --impl
+mypkg.cells:MyLSTM`` checks that yours learns what torch.nn's learns. Budgets are CI-sized and
+counted in steps, so every outcome is deterministic for its seed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lstm_bench.errors import UsageError
+from lstm_bench.kinds import Kind
+from lstm_bench.loader import LoadedImpl, load_impl, parse_kind
+from lstm_bench.pytest_plugin import selected_implementations
+
+IMPLS = pytest.StashKey[list[LoadedImpl]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load every selected implementation once; a load error is a usage error (one line)."""
+    loaded = []
+    for spec, kind in selected_implementations(config):
+        try:
+            loaded.append(load_impl(spec, parse_kind(kind)))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    config.stash[IMPLS] = loaded
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per implementation for tests that take ``impl``."""
+    if "impl" in metafunc.fixturenames:
+        impls = metafunc.config.stash[IMPLS]
+        chosen = bool(metafunc.config.getoption("--impl", None))
+        params = [
+            pytest.param(
+                i,
+                id=f"{i.spec}[{i.kind.value}]",
+                marks=() if chosen or i.kind is Kind.LSTM else pytest.mark.slow,
+            )
+            for i in impls
+        ]
+        metafunc.parametrize("impl", params)

@@ -1,0 +1,166 @@
+"""Which conformance check must catch each broken implementation (the meta-tests read this table)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Planted(NamedTuple):
+    """A broken implementation, its kind, the check expected to catch it, and the bug in words."""
+
+    spec: str
+    kind: str
+    check: str
+    bug: str
+
+
+CATALOGUE: tuple[Planted, ...] = (
+    # forward bugs
+    Planted(
+        "broken.forward_bugs:SwappedGateOrder",
+        "lstm",
+        "equivalence.zero_state",
+        "gate blocks read as (f, i, g, o)",
+    ),
+    Planted(
+        "broken.forward_bugs:ForgetGateComplement", "lstm", "ranges.saturation", "forget gate used as 1 - f"
+    ),
+    Planted(
+        "broken.forward_bugs:OffByOneOutputs", "lstm", "equivalence.zero_state", "outputs are h_0..h_{T-1}"
+    ),
+    Planted(
+        "broken.forward_bugs:GruBiasOutsideReset",
+        "gru",
+        "equivalence.zero_state",
+        "b_hn outside r ⊙ (W_hn h + b_hn)",
+    ),
+    Planted("broken.forward_bugs:GruUpdateInverted", "gru", "ranges.saturation", "h = z n + (1 - z) h"),
+    Planted("broken.forward_bugs:TracedInputGateTanh", "lstm", "ranges.gates", "input gate uses tanh, not σ"),
+    Planted("broken.forward_bugs:TracedMissingCellTanh", "lstm", "ranges.hidden", "h = o ⊙ C, no tanh"),
+    Planted("broken.forward_bugs:UnsquashedCandidate", "lstm", "ranges.cell", "candidate C~ without tanh"),
+    Planted(
+        "broken.forward_bugs:ReversedTime",
+        "lstm",
+        "invariants.causality",
+        "recurrence runs backwards in time",
+    ),
+    Planted(
+        "broken.forward_bugs:BidirectionalAverage",
+        "lstm",
+        "invariants.causality",
+        "averages a forward and a backward pass",
+    ),
+    Planted(
+        "broken.forward_bugs:TimeNormalisedInput", "lstm", "invariants.causality", "input centred over time"
+    ),
+    Planted(
+        "broken.forward_bugs:BatchStatistics",
+        "lstm",
+        "invariants.batch_independence",
+        "batch-mean normalisation",
+    ),
+    # state handling and calling conventions
+    Planted(
+        "broken.state_bugs:IgnoresInitialState", "lstm", "equivalence.initial_state", "hx ignored, zeros used"
+    ),
+    Planted(
+        "broken.state_bugs:CarriesStateBetweenCalls",
+        "gru",
+        "invariants.stateless",
+        "last h_n reused as next h0",
+    ),
+    Planted("broken.state_bugs:SwapsHiddenAndCell", "lstm", "equivalence.zero_state", "returns (c_n, h_n)"),
+    Planted(
+        "broken.state_bugs:InPlaceStateUpdate",
+        "lstm",
+        "invariants.stateless",
+        "writes h_n, c_n into the caller's hx",
+    ),
+    Planted(
+        "broken.state_bugs:SqueezedState",
+        "lstm",
+        "equivalence.initial_state",
+        "hx.squeeze() breaks B = H = 1",
+    ),
+    Planted(
+        "broken.state_bugs:BatchFirstIgnored",
+        "lstm",
+        "equivalence.batch_first",
+        "batch_first accepted, ignored",
+    ),
+    Planted(
+        "broken.state_bugs:UnbatchedWrongAxis", "lstm", "equivalence.unbatched", "(T, I) unsqueezed on axis 0"
+    ),
+    # numerical bugs
+    Planted(
+        "broken.numerical_bugs:NaiveSigmoid",
+        "lstm",
+        "invariants.finite",
+        "σ = e^a / (1 + e^a) overflows to NaN",
+    ),
+    Planted(
+        "broken.numerical_bugs:NaiveTanh", "gru", "invariants.finite", "tanh via e^{2a} overflows to NaN"
+    ),
+    Planted(
+        "broken.numerical_bugs:Float32Internals",
+        "lstm",
+        "equivalence.zero_state",
+        "float32 arithmetic inside a float64 model",
+    ),
+    Planted("broken.numerical_bugs:Float32Only", "lstm", "equivalence.zero_state", "raises for float64"),
+    Planted(
+        "broken.numerical_bugs:RaisesForLongSequences", "gru", "equivalence.zero_state", "raises for T > 32"
+    ),
+    # backward-only bugs in a hand-written autograd.Function
+    Planted(
+        "broken.backward_bugs:TruncatedBackward",
+        "lstm",
+        "gradients.long_horizon",
+        "BPTT truncated to 16 steps",
+    ),
+    Planted(
+        "broken.backward_bugs:MissingForgetInCellGrad",
+        "lstm",
+        "gradients.jacobian",
+        "δC_{t-1} misses the factor f",
+    ),
+    Planted(
+        "broken.backward_bugs:SigmoidDerivativeWrong", "lstm", "gradients.jacobian", "σ' computed as 1 - σ²"
+    ),
+    Planted(
+        "broken.backward_bugs:BiasGradFirstSample",
+        "lstm",
+        "gradients.jacobian",
+        "bias gradient of sample 0 only",
+    ),
+    Planted(
+        "broken.backward_bugs:DropsOutputGradient",
+        "lstm",
+        "gradients.jacobian",
+        "only the last output's gradient used",
+    ),
+    Planted(
+        "broken.backward_bugs:StatefulWeightGrad",
+        "lstm",
+        "invariants.determinism",
+        "∂W_hh accumulated across calls",
+    ),
+    Planted(
+        "broken.backward_bugs:Float32Backward",
+        "lstm",
+        "equivalence.gradients",
+        "backward computed in float32",
+    ),
+    Planted(
+        "broken.backward_bugs:NaiveSigmoidGradient",
+        "lstm",
+        "invariants.finite",
+        "σ' from e^{-a} overflows in backward",
+    ),
+)
+
+#: Correct implementations that must pass every check.
+CORRECT = (
+    ("broken.handwritten:HandWrittenLSTM", "lstm"),
+    ("broken.base:TracedLoopLSTM", "lstm"),
+)

@@ -1,0 +1,36 @@
+"""The pytest-benchmark suites in suites/benchmarks run, skip GPU work with a reason, and convert to records."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from lstm_bench.bench.records import records_from_document
+from lstm_bench.results import load_results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_suites_write_benchmark_json_that_converts_to_records(tmp_path: Path) -> None:
+    out = tmp_path / "pb.json"
+    env = {**os.environ, "LSTM_BENCH_MIN_TIME": "0.001", "LSTM_BENCH_BACKENDS": "torch-ref,torch-native",
+           "OMP_NUM_THREADS": "1"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites/benchmarks", "-k", "lstm and latency", "-p", "no:cacheprovider",
+         "-q", "-rs", f"--benchmark-json={out}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    if not torch.cuda.is_available():
+        assert "CUDA is not available" in result.stdout  # the GPU suite skipped with its reason
+    records = records_from_document(load_results(out))
+    assert {r.backend for r in records} == {"torch-ref", "torch-native"}
+    assert {r.device for r in records} <= {"cpu", "cuda"}
+    for r in records:
+        assert r.kind == "lstm" and r.workload == "latency" and (r.batch, r.steps) == (1, 1)
+        assert r.source == "pytest-benchmark" and len(r.samples_s) >= 7 and r.calls_per_round >= 1
+        assert r.flops is not None and r.gflops is not None

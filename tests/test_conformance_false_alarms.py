@@ -1,0 +1,47 @@
+"""No false alarms: torch.nn's modules and a correct hand-written-backward LSTM pass under many seeds.
+
+The fast test gives each of the five implementations its own seed (1..5) in the quick profile;
+the slow one runs all 20 seeds (0..19) in the default profile (``pytest -m slow``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lstm_bench.conformance import run_conformance
+from lstm_bench.conformance.render import render_report
+from lstm_bench.kinds import Kind
+from lstm_bench.loader import load_impl
+
+IMPLS = Path(__file__).parent / "impls"
+CORRECT = (
+    ("torch.nn:LSTM", "lstm"),
+    ("torch.nn:GRU", "gru"),
+    ("torch.nn:RNN", "rnn"),
+    ("torch.nn:RNN", "rnn-relu"),
+    ("broken.handwritten:HandWrittenLSTM", "lstm"),
+)
+IDS = [f"{spec.split(':')[1]}-{kind}" for spec, kind in CORRECT]
+
+
+@pytest.fixture(autouse=True)
+def _broken_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(IMPLS))
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "seed"), [(s, k, i + 1) for i, (s, k) in enumerate(CORRECT)], ids=IDS
+)
+def test_correct_code_passes_with_another_seed(spec: str, kind: str, seed: int) -> None:
+    report = run_conformance(load_impl(spec, Kind.parse(kind)), profile="quick", seed=seed)
+    assert report.passed, render_report(report)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize(("spec", "kind"), CORRECT, ids=IDS)
+def test_correct_code_passes_under_20_seeds(spec: str, kind: str, seed: int) -> None:
+    report = run_conformance(load_impl(spec, Kind.parse(kind)), profile="default", seed=seed)
+    assert report.passed, render_report(report)

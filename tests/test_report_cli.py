@@ -1,0 +1,129 @@
+"""``lstm-bench report`` and the usage errors of ``lstm-bench run``: one line, exit 2, before any work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import report_docs as docs
+from report_html import parse_strict
+
+from lstm_bench.cli import main
+
+
+def _write(path: Path, document: dict[str, object]) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_report_renders_saved_results_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _write(tmp_path / "before.json", docs.document(native_s=0.08))
+    after = _write(tmp_path / "after.json", docs.document(native_s=0.06))
+    out = tmp_path / "out.html"
+    assert main(["report", str(before), str(after), "-o", str(out)]) == 0
+    html = out.read_text()
+    assert parse_strict(html).errors == []
+    assert "side by side: before · after" in html
+    assert "2 inputs" in capsys.readouterr().out
+
+
+def test_report_exits_1_when_an_input_failed_nothing(tmp_path: Path) -> None:
+    failing = _write(tmp_path / "results.json", docs.document(failing={"torch.nn:LSTM": ("causality",)}))
+    assert (
+        main(["report", str(failing), "-o", str(tmp_path / "r.html")]) == 0
+    )  # rendering a failure is not an error
+    assert "FAILED conformance: torch.nn:LSTM" in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"schema": "lstm-bench.results", "schema_version": 99}', "schema version 99"),
+        ("[1, 2]", "not an lstm-bench results file"),
+    ],
+)
+def test_report_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    assert main(["report", str(bad), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_missing_file_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(tmp_path / "nope.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--impl", "no_such_module_xyz:LSTM"], "no_such_module_xyz"),
+        (["--kind", "transformer"], "unknown kind"),
+        (["--profile", "huge"], "invalid choice"),
+    ],
+)
+def test_run_usage_errors_exit_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    try:
+        code = main(["run", "--out", str(tmp_path / "reports"), *args])
+    except SystemExit as exc:  # argparse's own errors exit from the parser
+        code = int(exc.code or 0)
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_run_unwritable_out_is_exit_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["run", "--out", str(blocker / "reports")]) == 2
+    assert "cannot write reports there" in capsys.readouterr().err
+
+
+def test_run_cuda_without_cuda_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here: --device cuda is valid")
+    assert main(["run", "--device", "cuda", "--out", str(tmp_path)]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+
+
+def test_report_reads_pytest_benchmark_json(tmp_path: Path) -> None:
+    """A ``--benchmark-json`` file renders as a benchmarks section (names kept, times from the raw data)."""
+    data = {
+        "machine_info": {
+            "node": "laptop",
+            "cpu": {"brand_raw": "Test CPU", "count": 8},
+            "python_version": "3.11.7",
+        },
+        "commit_info": {"id": "abc123"},
+        "datetime": "2025-11-25T10:00:00",
+        "version": "5.1.0",
+        "benchmarks": [
+            {
+                "name": "test_<lstm>",
+                "fullname": "suites/bench.py::test_<lstm>",
+                "extra_info": {},
+                "stats": {"data": [0.010, 0.011, 0.012], "iterations": 1, "rounds": 3, "median": 0.011},
+            }
+        ],
+    }
+    source = _write(tmp_path / "bench.json", data)
+    out = tmp_path / "r.html"
+    assert main(["report", str(source), "-o", str(out)]) == 0
+    html = out.read_text()
+    assert parse_strict(html).errors == []
+    assert "suites/bench.py::test_&lt;lstm&gt;" in html and "11.0 ms" in html
+    assert "Test CPU" in html
