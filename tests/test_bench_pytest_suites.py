@@ -17,13 +17,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_suites_write_benchmark_json_that_converts_to_records(tmp_path: Path) -> None:
     out = tmp_path / "pb.json"
-    env = {**os.environ, "LSTM_BENCH_MIN_TIME": "0.001", "LSTM_BENCH_BACKENDS": "torch-ref,torch-native",
-           "OMP_NUM_THREADS": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "LSTM_BENCH_SUITE": "quick",
+        "LSTM_BENCH_MIN_TIME": "0.001",
+        "LSTM_BENCH_BACKENDS": "torch-ref,torch-native",
+        "OMP_NUM_THREADS": "1",
+    }
+    only = ["-k", "lstm and latency", "-p", "no:cacheprovider", "-q", "-rs"]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/benchmarks", "-k", "lstm and latency", "-p", "no:cacheprovider",
-         "-q", "-rs", f"--benchmark-json={out}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [sys.executable, "-m", "pytest", "suites/benchmarks", *only, f"--benchmark-json={out}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     if not torch.cuda.is_available():
         assert "CUDA is not available" in result.stdout  # the GPU suite skipped with its reason

@@ -1,7 +1,8 @@
 """No false alarms: torch.nn's modules and a correct hand-written-backward LSTM pass under many seeds.
 
 The fast test gives each of the five implementations its own seed (1..5) in the quick profile;
-the slow one runs all 20 seeds (0..19) in the default profile (``pytest -m slow``).
+the slow one runs all 20 seeds (0..19) in the default profile, only when asked for with
+``pytest -m slow`` (about 5 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ IDS = [f"{spec.split(':')[1]}-{kind}" for spec, kind in CORRECT]
 @pytest.fixture(autouse=True)
 def _broken_importable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(IMPLS))
+
+
+@pytest.fixture(autouse=True)
+def _slow_only_when_asked(request: pytest.FixtureRequest) -> None:
+    """Slow tests run only when selected with ``-m slow`` (about 5 minutes on 2 cores)."""
+    if request.node.get_closest_marker("slow") and "slow" not in (request.config.getoption("-m") or ""):
+        pytest.skip("slow (100 conformance runs, ~5 min): select with -m slow")
 
 
 @pytest.mark.parametrize(

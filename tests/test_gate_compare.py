@@ -163,6 +163,17 @@ def test_pytest_benchmark_json_is_accepted(tmp_path: Path) -> None:
     result = _compare(tmp_path / "a.json", tmp_path / "b.json")
     assert result.timings[0].name == "suite.py::test_lstm"
     assert result.timings[0].verdict is Verdict.REGRESSION
+    # Saved without --benchmark-save-data: medians only, no test, and a warning that says so.
+    bare = pb(1.2e-3, 1)
+    del bare["benchmarks"][0]["stats"]["data"]
+    (tmp_path / "c.json").write_text(json.dumps(bare))
+    result = _compare(tmp_path / "a.json", tmp_path / "c.json")
+    (timing,) = result.timings
+    assert timing.estimate is None and timing.verdict is Verdict.UNCHANGED and "not tested" in timing.reason
+    assert timing.ratio == pytest.approx(
+        bare["benchmarks"][0]["stats"]["median"] / np.median(_samples(1e-3, 0))
+    )
+    assert "raw samples missing" in result.of_severity(Severity.WARNING)[0].message
 
 
 def test_renderings(tmp_path: Path) -> None:

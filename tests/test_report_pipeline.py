@@ -182,3 +182,20 @@ def test_jobs_run_in_order_and_report_events() -> None:
     events: list[Any] = []
     assert run_jobs(_square, [1, 2, 3], workers=1, on_event=events.append) == [1, 4, 9]
     assert events == [("done", 1), ("done", 2), ("done", 3)]
+
+
+def test_jobs_on_two_processes_keep_order_and_events() -> None:
+    events: list[Any] = []
+    assert run_jobs(_square, [1, 2, 3, 4], workers=2, on_event=events.append) == [1, 4, 9, 16]
+    assert sorted(events) == [("done", 1), ("done", 2), ("done", 3), ("done", 4)]
+
+
+def _fail_on_three(x: int, emit: Any) -> int:
+    if x == 3:
+        raise ValueError("three")
+    return x
+
+
+def test_a_worker_exception_reaches_the_caller() -> None:
+    with pytest.raises(ValueError, match="three"):
+        run_jobs(_fail_on_three, [1, 2, 3], workers=2)

@@ -217,3 +217,12 @@ def test_breakable_names_escape_every_piece() -> None:
 
     assert str(breakable("pkg.mod:Name")) == "pkg.<wbr>mod:<wbr>Name"
     assert str(breakable("<i>x</i>.y")) == "&lt;i&gt;x&lt;/<wbr>i&gt;.<wbr>y"
+
+
+def test_one_spec_under_two_kinds_gets_two_named_columns() -> None:
+    document = docs.document(impls=("torch.nn:RNN",))
+    document["conformance"].append(docs.conformance_report("torch.nn:RNN", kind="rnn-relu"))
+    document["conformance"][0]["kind"] = "rnn"
+    view = build_report([Source("run", document)])
+    assert view.matrix is not None
+    assert view.matrix.columns == ("torch.nn:RNN (rnn)", "torch.nn:RNN (rnn-relu)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import threading
@@ -17,6 +18,7 @@ from scaleout_helpers import FlakyJob, attempts_so_far, flaky, pid_of
 
 from lstm_bench.errors import UsageError
 from lstm_bench.scaleout import executors as executors_module
+from lstm_bench.scaleout import options as options_module
 from lstm_bench.scaleout.executors import (
     SCHEDULER_ENV,
     DaskPool,
@@ -25,6 +27,7 @@ from lstm_bench.scaleout.executors import (
     exclusive_slots,
     make_executor,
 )
+from lstm_bench.scaleout.options import add_scaleout_arguments, executor_from_args
 from lstm_bench.scaleout.runner import RunProgress, is_worker_death, run_jobs
 
 
@@ -325,11 +328,12 @@ class FakeClient:
 
     def scheduler_info(self, n_workers: int = 5) -> dict[str, Any]:
         return {
+            "address": "tcp://10.0.0.9:8786",
             "workers": {
                 "tcp://10.0.0.1:4001": {"host": "10.0.0.1", "resources": {"benchmark": 1}},
                 "tcp://10.0.0.1:4002": {"host": "10.0.0.1", "resources": {}},
                 "tcp://10.0.0.2:4001": {"host": "10.0.0.2"},
-            }
+            },
         }
 
 
@@ -384,7 +388,9 @@ def test_the_environment_names_the_scheduler_unless_workers_are_given(
 ) -> None:
     asked: list[str] = []
     monkeypatch.setattr(
-        executors_module.DaskPool, "connect", classmethod(lambda cls, address, timeout: asked.append(address))
+        executors_module.DaskPool,
+        "connect",
+        classmethod(lambda cls, address, timeout, source: asked.append(address)),
     )
     monkeypatch.setenv(SCHEDULER_ENV, "tcp://cluster:8786")
     make_executor()
@@ -447,3 +453,38 @@ def test_ctrl_c_stops_the_local_workers(tmp_path: Path) -> None:
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in pids), "no worker keeps running after Ctrl-C"
+
+
+# --------------------------------------------------------------------------------------------
+# The command-line flags
+
+
+def parse(argv: list[str], workers: bool = True) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_scaleout_arguments(parser, workers=workers)
+    return parser.parse_args(argv)
+
+
+def test_one_worker_means_this_process_and_more_mean_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    assert executor_from_args(parse(["--workers", "1"])) is None
+    with executor_from_args(parse(["--workers", "2"])) as pool:  # type: ignore[union-attr]
+        assert isinstance(pool, LocalPool) and pool.workers == 2
+    monkeypatch.setattr(options_module, "available_cpus", lambda: 1)
+    assert executor_from_args(parse([])) is None, "a one-CPU machine runs jobs here by default"
+    assert executor_from_args(parse([], workers=False)) is None
+    with pytest.raises(UsageError, match="at least 1"):
+        executor_from_args(parse(["--workers", "0"]))
+
+
+def test_the_scheduler_flag_and_variable_reach_dask(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(
+        executors_module.DaskPool,
+        "connect",
+        classmethod(lambda cls, address, timeout, source: asked.append(address)),
+    )
+    monkeypatch.setenv(SCHEDULER_ENV, "tcp://env:8786")
+    executor_from_args(parse([], workers=False))
+    executor_from_args(parse(["--scheduler", "tcp://flag:8786"]))
+    assert asked == ["tcp://env:8786", "tcp://flag:8786"]

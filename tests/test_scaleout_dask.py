@@ -132,5 +132,26 @@ def test_an_unreachable_scheduler_is_one_usage_line(monkeypatch: pytest.MonkeyPa
     message = str(info.value)
     assert "\n" not in message and "tcp://127.0.0.1:9" in message and "no Dask scheduler answered" in message
     monkeypatch.setenv("LSTM_BENCH_SCHEDULER", "tcp://127.0.0.1:9")
-    with pytest.raises(UsageError, match="LSTM_BENCH_SCHEDULER"):
+    with pytest.raises(
+        UsageError, match=r"^\$LSTM_BENCH_SCHEDULER tcp://127.0.0.1:9: .*unset LSTM_BENCH_SCHEDULER"
+    ):
         make_executor(connect_timeout=1.0)
+
+
+def test_a_benchmark_grid_on_the_cluster_runs_one_benchmark_at_a_time_and_names_the_host(
+    pool: DaskPool,
+) -> None:
+    from lstm_bench.bench.registry import resolve_backends
+    from lstm_bench.bench.timer import TimerSettings
+    from lstm_bench.bench.workloads import Case, Workload
+    from lstm_bench.scaleout.grid import run_grid
+
+    cases = [Case(Kind.LSTM, Workload.FORWARD, 8, 8, 2, 3), Case(Kind.GRU, Workload.FORWARD, 8, 8, 2, 3)]
+    fast = TimerSettings(min_time_s=0.005, min_rounds=2, round_time_s=0.001, warmup_s=0.0, min_warmup_calls=1)
+    result = run_grid(cases, resolve_backends(["torch-native"], []), pool, settings=fast, measure_peak=False)
+    assert [r.status for r in result.records] == ["ok", "ok"]
+    assert len(result.host_runs) == 1, "LocalCluster is one host: one share"
+    assert result.host_runs[0].worker in pool.workers() and all(h for h in result.hosts)
+    assert result.sections()["benchmark_run"]["executor"].startswith(
+        f"Dask scheduler {pool.client.scheduler.address}"
+    )

@@ -89,7 +89,7 @@ def test_planted_divergence_stops_training_with_nan_events_and_clipping_prevents
 def test_monitor_sees_exploding_gradients_that_clipping_hides() -> None:
     model, task = _exploding_irnn(40)
     config = TrainConfig(
-        optimizer="sgd", lr=0.001, max_steps=60, max_seconds=60, remedies=Remedies(clip_norm=1.0)
+        optimizer="sgd", lr=0.001, max_steps=220, max_seconds=60, remedies=Remedies(clip_norm=1.0)
     )
     result = train_model(model, task, config, seed=0)
     exploding = [e for e in result.events if e.kind == "exploding_gradients"]

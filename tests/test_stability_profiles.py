@@ -70,7 +70,7 @@ def test_lstm_cell_profile_is_the_total_derivative_through_h() -> None:
     trace = reference.trace(x)
     assert trace.cells is not None
     o_last, c_last = trace.gates["output"][-1], trace.cells[-1]
-    expected = float((u * o_last * (1 - c_last.tanh() ** 2)).norm())
+    expected = float((u * o_last * (1 - c_last.tanh() ** 2)).norm().detach())
     assert profile.cell_norms is not None and len(profile.cell_norms) == T
     assert profile.cell_norms[-1] == pytest.approx(expected, rel=1e-10)
     equations = lstm_cells_by_equations(module, x)  # the same h_t as torch.nn's forward

@@ -82,8 +82,8 @@ def test_l2_penalty_value_and_gradient(seed: int, coefficient: float) -> None:
     gen = torch.Generator().manual_seed(seed)
     params = [torch.randn(3, 4, generator=gen, dtype=torch.float64, requires_grad=True) for _ in range(2)]
     penalty = l2_penalty(params, coefficient)
-    expected = 0.5 * coefficient * sum(float((p * p).sum()) for p in params)
-    assert float(penalty) == pytest.approx(expected, rel=1e-12)
+    expected = 0.5 * coefficient * sum(float((p * p).sum().detach()) for p in params)
+    assert float(penalty.detach()) == pytest.approx(expected, rel=1e-12)
     grads = torch.autograd.grad(penalty, params)
     for p, g in zip(params, grads, strict=True):
         torch.testing.assert_close(g, coefficient * p.detach(), rtol=1e-12, atol=0)  # d/dw (λ/2)||w||² = λ w

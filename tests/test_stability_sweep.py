@@ -10,6 +10,7 @@ import threading
 import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,11 @@ from lstm_bench.atomic import strict_json, write_json_atomic
 from lstm_bench.kinds import Kind
 from lstm_bench.stability.jobs import (
     DiagnosticJob,
+    DiagnosticResult,
     TrainJob,
     TrainJobResult,
     run_diagnostic_job,
+    run_job,
     run_train_job,
 )
 from lstm_bench.stability.models import ModelSpec
@@ -294,3 +297,35 @@ def test_agreement_accuracy_by_distance_and_attractors_reaches_the_summary_and_t
     text = format_breakdowns(report)
     assert "agreement: held-out accuracy by distance and attractors" in text
     assert "0 attractors" in text and format_breakdowns(run_sweep(_plan(profile=TINY))) == ""
+
+
+class _DeadWorkers(Executor):
+    """Every job's worker dies: each future fails with the executor's own error."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("a worker died"))
+        return future
+
+
+def test_a_dying_executor_gives_error_results_and_the_sweep_completes() -> None:
+    report = run_sweep(_plan(profile=SweepProfile("t", (4, 8), 1, 600, 5, (6,))), executor=_DeadWorkers())
+    assert [d.status for d in report.diagnostics] == ["error", "error"]
+    assert [j.status for j in report.jobs] == ["error", "error"]  # horizon 4 only: nobody solved it
+    assert report.jobs[0].error == "executor: BrokenProcessPool: a worker died"
+    assert all(g.longest_horizon is None for g in report.summary)
+
+
+def test_run_job_dispatches_on_the_job_type() -> None:
+    train_job = TrainJob(MODELS[0], "recall", 4, 0, TrainConfig(max_steps=2, profiles=False))
+    diagnostic_job = DiagnosticJob(MODELS[1], "recall", 6, 0)
+    assert isinstance(run_job(train_job), TrainJobResult)
+    diagnostic = run_job(diagnostic_job)
+    assert (
+        isinstance(diagnostic, DiagnosticResult)
+        and diagnostic.status == "ok"
+        and diagnostic.profile is not None
+    )
+    assert (
+        diagnostic.jacobian is not None and diagnostic.spectrum is not None and diagnostic.regime is not None
+    )

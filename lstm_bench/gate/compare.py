@@ -65,8 +65,13 @@ _ENVIRONMENT_KEYS: tuple[tuple[str, str, Severity], ...] = (
 )
 
 
-def environment_findings(baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[Finding]:
-    """Differences between two ``environment`` records that make timings less comparable."""
+def environment_findings(
+    baseline: Mapping[str, Any], candidate: Mapping[str, Any], *, timed: bool = True
+) -> list[Finding]:
+    """Differences between two ``environment`` records that make timings less comparable.
+
+    ``timed=False`` (no benchmarks to compare) leaves out the notes about a busy machine.
+    """
     findings: list[Finding] = []
     for key, what, severity in _ENVIRONMENT_KEYS:
         old, new = baseline.get(key), candidate.get(key)
@@ -90,7 +95,7 @@ def environment_findings(baseline: Mapping[str, Any], candidate: Mapping[str, An
     old_load, new_load = baseline.get("load_average"), candidate.get("load_average")
     cpus = candidate.get("cpu_count") or baseline.get("cpu_count")
     for side, load in (("baseline", old_load), ("candidate", new_load)):
-        if load and cpus and float(load[0]) > 0.5 * float(cpus):
+        if timed and load and cpus and float(load[0]) > 0.5 * float(cpus):
             findings.append(
                 Finding(
                     "input",
@@ -335,8 +340,9 @@ def compare_documents(
     UsageError (exit 2) when the two have nothing in common to compare.
     """
     findings = [Finding("input", "config", Severity.WARNING, w) for w in config.warnings]
-    findings += environment_findings(_environment(baseline), _environment(candidate))
     old_bench, new_bench = bench_entries(baseline, baseline_name), bench_entries(candidate, candidate_name)
+    timed = bool(old_bench.keys() & new_bench.keys())
+    findings += environment_findings(_environment(baseline), _environment(candidate), timed=timed)
     timings, bench_findings = compare_benchmarks(old_bench, new_bench, config)
     findings += bench_findings
     old_checks, new_checks = conformance_outcomes(baseline), conformance_outcomes(candidate)

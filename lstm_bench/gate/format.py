@@ -85,7 +85,8 @@ def _sides(comparison: Comparison) -> tuple[str, str]:
 def to_text(comparison: Comparison) -> str:
     """Aligned columns per benchmark, then findings by severity, then the verdict line."""
     base, cand = _sides(comparison)
-    lines = [f"baseline:  {base}", f"candidate: {cand}", _settings(comparison), ""]
+    lines = [f"baseline:  {base}", f"candidate: {cand}"]
+    lines += [_settings(comparison), ""] if comparison.timings else [""]
     if comparison.timings:
         conf = f"{comparison.config.confidence * 100:g}% interval"
         rows = [("benchmark", "baseline", "candidate", "change", conf, "p", "verdict")]
@@ -153,10 +154,13 @@ def to_markdown(comparison: Comparison) -> str:
     lines = [
         f"### {icon} lstm-bench: {_headline(comparison)}",
         "",
-        f"Baseline `{base}` vs candidate `{cand}`.  ",
-        f"<sub>{_settings(comparison)}. A change counts only when significant *and* beyond the threshold.</sub>",
-        "",
+        f"Baseline `{base}` vs candidate `{cand}`." + ("  " if comparison.timings else ""),
     ]
+    if comparison.timings:
+        lines.append(
+            f"<sub>{_settings(comparison)}. A change counts only when significant *and* beyond the threshold.</sub>"
+        )
+    lines.append("")
     confidence = comparison.config.confidence
     changed = [t for t in comparison.timings if t.verdict is not Verdict.UNCHANGED]
     unchanged = [t for t in comparison.timings if t.verdict is Verdict.UNCHANGED]

@@ -442,9 +442,7 @@ def classify(estimate: RatioEstimate, *, max_slowdown: float, alpha: float) -> D
             Verdict.REGRESSION, f"{change}: slower beyond +{max_slowdown * 100:g}% (p={p:.2g} < {alpha:g})"
         )
     if r < 1.0 / (1.0 + max_slowdown):
-        return Decision(
-            Verdict.IMPROVEMENT, f"{change}: faster beyond the threshold (p={p:.2g} < {alpha:g})"
-        )
+        return Decision(Verdict.IMPROVEMENT, f"{change}: faster beyond the threshold (p={p:.2g} < {alpha:g})")
     return Decision(Verdict.UNCHANGED, f"{change}, significant but within ±{max_slowdown * 100:g}%")
 
 

@@ -270,7 +270,7 @@ class _LSTMRecurrence(torch.autograd.Function):
     ) -> tuple[Tensor, Tensor, Tensor]:  # type: ignore[override]
         steps, batch, four_h = xp.shape
         hid = four_h // 4
-        w_hh_t = w_hh.t()
+        w_hh_t = w_hh.t().contiguous()  # (H, 4H): a contiguous operand is faster for small GEMMs
         acts = torch.empty_like(xp)  # (T, B, 4H): σ(a_i), σ(a_f), tanh(a_g), σ(a_o)
         i, f, g, o = (block.unbind(0) for block in acts.view(steps, batch, 4, hid).unbind(2))  # T x (B, H)
         acts_t, cand_t = acts.unbind(0), acts[:, :, 2 * hid : 3 * hid].unbind(0)

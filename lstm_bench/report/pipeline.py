@@ -71,8 +71,8 @@ RUN_PROFILES: dict[str, RunProfile] = {
         horizons=(10, 20, 40),
         seeds=1,
         job_seconds=3.0,
-        stability_seconds=25.0,
-        profile_horizons=(10, 100),
+        stability_seconds=20.0,
+        profile_horizons=(100,),
         bench="quick",
         bench_scale=0.5,
     ),
@@ -256,13 +256,13 @@ def _publish(
 def _load_baseline(path: Path | None) -> dict[str, Any] | None:
     if path is None:
         return None
-    from lstm_bench.report.phases import load_document
+    from lstm_bench.report.inputs import load_document
 
     return load_document(path)
 
 
 def _compare(baseline: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     """The gate's comparison of this run against ``baseline``, in its JSON form."""
-    from lstm_bench.report.phases import compare_documents
+    from lstm_bench.report.inputs import compare_documents
 
     return compare_documents(baseline, document)

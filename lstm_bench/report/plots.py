@@ -191,8 +191,7 @@ def gradient_norm_svg(panels: Sequence[Panel], title: str = "Gradient norm ‖dL
         }
         if handles:
             fig.legend(list(handles.values()), list(handles), loc="outside right center")
-        fig.suptitle(title, x=0.01, ha="left", fontsize=10)
-        return _to_svg(fig, title)
+        return _to_svg(fig, title)  # the title is the SVG's <title>; the page's caption says it in words
 
 
 def recall_svg(

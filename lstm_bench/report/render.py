@@ -77,8 +77,8 @@ def source_label(
 ) -> str:
     """A short name for a document among ``count``: its file's folder or name, else host and time."""
     if path is not None:
-        p = Path(path)
-        return p.parent.name if p.name in ("results.json", "index.json") and p.parent.name else p.stem
+        p = Path(path).resolve()  # reports/latest/results.json -> the stamped folder's name
+        return p.parent.name if p.name == "results.json" and p.parent.name else p.stem
     env = document.get("environment") or {}
     host = env.get("hostname") if isinstance(env, Mapping) else None
     created = document.get("created")

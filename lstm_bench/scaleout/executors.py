@@ -88,7 +88,8 @@ def make_executor(
         raise UsageError(f"--workers must be at least 1, got {workers}")
     address = scheduler_address(scheduler, workers)
     if address is not None:
-        return DaskPool.connect(address, connect_timeout)
+        source = "--scheduler" if scheduler is not None else f"${SCHEDULER_ENV}"
+        return DaskPool.connect(address, connect_timeout, source)
     return LocalPool(workers if workers is not None else available_cpus())
 
 
@@ -214,22 +215,24 @@ class DaskPool(Executor):
         self._executor: Executor = client.get_executor(pure=False)
 
     @classmethod
-    def connect(cls, address: str, timeout: float = 10.0) -> DaskPool:
-        """Connect to the scheduler at ``address``; an unreachable or malformed address is a UsageError."""
+    def connect(cls, address: str, timeout: float = 10.0, source: str = "--scheduler") -> DaskPool:
+        """Connect to the scheduler at ``address`` (named by ``source``); unreachable or malformed: a UsageError."""
         try:
             from distributed import Client
         except ImportError:
             raise UsageError(
-                f"--scheduler {address}: Dask is not installed; install the extra with: pip install 'lstm-bench[dask]'"
+                f"{source} {address}: Dask is not installed; install the extra with: pip install 'lstm-bench[dask]'"
             ) from None
         try:
             client = Client(address, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]
         except Exception as exc:  # OSError (unreachable), ValueError/TypeError (malformed address)
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise UsageError(
-                f"--scheduler {address}: no Dask scheduler answered within {timeout:g} s ({reason}); "
-                f"start one with `dask scheduler`, or unset {SCHEDULER_ENV}"
-            ) from None
+            fix = (
+                f"unset {SCHEDULER_ENV} to run here"
+                if source != "--scheduler"
+                else "is `dask scheduler` running there?"
+            )
+            raise UsageError(f"{source} {address}: no Dask scheduler answered ({reason}); {fix}") from None
         return cls(client)
 
     def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Future[R]:
@@ -281,9 +284,11 @@ class DaskPool(Executor):
 
     def describe(self) -> str:
         """One line for logs: 'Dask scheduler tcp://...:8786, 4 workers on 2 hosts'."""
-        workers = self.workers()
-        hosts = {info["host"] for info in workers.values()}
-        return f"Dask scheduler {self.client.scheduler.address}, {len(workers)} workers on {len(hosts)} hosts"
+        info = self.client.scheduler_info(n_workers=-1)
+        hosts = {worker["host"] for worker in info["workers"].values()}
+        return (
+            f"Dask scheduler {info.get('address', '?')}, {len(info['workers'])} workers on {len(hosts)} hosts"
+        )
 
 
 def worker_identity() -> tuple[str, str]:

@@ -34,6 +34,7 @@ __all__ = [
     "TrainJob",
     "TrainJobResult",
     "run_diagnostic_job",
+    "run_job",
     "run_train_job",
 ]
 
@@ -237,3 +238,10 @@ def run_diagnostic_job(job: DiagnosticJob) -> DiagnosticResult:
     return DiagnosticResult(
         job, "ok", profile, jacobian, spectrum, wall_seconds=time.perf_counter() - started, host=host
     )
+
+
+def run_job(job: TrainJob | DiagnosticJob) -> TrainJobResult | DiagnosticResult:
+    """Run any sweep job (what an executor is given): a training run or a diagnostic."""
+    if isinstance(job, TrainJob):
+        return run_train_job(job)
+    return run_diagnostic_job(job)

@@ -71,7 +71,9 @@ class MonitorConfig:
     weight_growth: float = 4.0  # healthy Adam runs from a small init can double ||W|| in 100 steps
     growth_window: int = 100
     explode_norm: float = 1.0  # the "gradient norms consistently above 1"
-    explode_patience: int = 50  # consecutive steps: a few large steps early in training are normal
+    explode_patience: int = (
+        200  # consecutive steps: the recipe's healthy take-off shows streaks of up to ~140
+    )
     vanish_log10: float = VANISHING_LOG10  # the same threshold as classify.py's "vanishing"
 
     def to_dict(self) -> dict[str, Any]:

@@ -285,9 +285,19 @@ def _run_diagnostics(
             results.append(run_diagnostic_job(job))
             reporter.job_done(results[-1])
         return results
-    for result in executor.map(run_diagnostic_job, jobs):
-        results.append(result)
-        reporter.job_done(result)
+    futures = [executor.submit(run_diagnostic_job, job) for job in jobs]
+    try:
+        for job, future in zip(jobs, futures, strict=True):
+            try:
+                result = future.result()
+            except Exception as exc:  # the executor failed (a worker died): keep the other diagnostics
+                result = DiagnosticResult(job, "error", error=f"executor: {type(exc).__name__}: {exc}")
+            results.append(result)
+            reporter.job_done(result)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
     return results
 
 

@@ -165,7 +165,13 @@ def conformance_matrix(conformance: Sequence[ImplConformance], many: bool) -> Co
         tolerances.discard(MISSING)
         tolerance = tolerances.pop() if len(tolerances) == 1 else ("varies" if tolerances else MISSING)
         rows.append((name, tolerance, tuple(cells)))
-    columns = tuple(labelled(impl.source, impl.name, many) for impl in conformance)
+    names = [impl.name for impl in conformance]
+    columns = tuple(
+        labelled(
+            impl.source, impl.name if names.count(impl.name) == 1 else f"{impl.name} ({impl.kind})", many
+        )
+        for impl in conformance
+    )  # torch.nn:RNN checked as rnn and as rnn-relu gets its kind in its column
     return ConformanceMatrix(columns, tuple(rows))
 
 
