@@ -7,7 +7,7 @@ throughput, and the two runs must give identical results (checked: training curv
 accuracies; wall times excluded). The wall time includes starting the workers (spawn, import
 torch): a real sweep pays it too. Each worker runs 1 torch thread.
 
-Usage: python benchmarks/scaleout_speedup.py [--workers 1,2] [--steps 300]
+Usage: python benchmarks/scaleout_speedup.py [--workers 1,2] [--steps 600]
 Run it alone on the machine: flock /tmp/lstm-bench-measure.lock python benchmarks/scaleout_speedup.py
 """
 
@@ -26,7 +26,9 @@ from lstm_bench.stability.sweep import SweepPlan, SweepProfile, builtin_models
 def comparable(data: Any) -> Any:
     """A results dict without wall times and host names (what may differ between two runs)."""
     if isinstance(data, dict):
-        return {k: comparable(v) for k, v in data.items() if "seconds" not in k and k not in ("host", "worker")}
+        return {
+            k: comparable(v) for k, v in data.items() if "seconds" not in k and k not in ("host", "worker")
+        }
     if isinstance(data, list | tuple):
         return [comparable(v) for v in data]
     return data
@@ -52,7 +54,7 @@ def timed_sweep(workers: int, steps: int) -> tuple[float, StabilityReport]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
-    parser.add_argument("--steps", type=int, default=300, help="training steps per job (default 300)")
+    parser.add_argument("--steps", type=int, default=600, help="training steps per job (default 600)")
     args = parser.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
     print(f"load average before: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs", flush=True)

@@ -43,3 +43,22 @@ def test_suites_write_benchmark_json_that_converts_to_records(tmp_path: Path) ->
         assert r.kind == "lstm" and r.workload == "latency" and (r.batch, r.steps) == (1, 1)
         assert r.source == "pytest-benchmark" and len(r.samples_s) >= 7 and r.calls_per_round >= 1
         assert r.flops is not None and r.gflops is not None
+
+
+def test_each_benchmark_is_collected_once_whether_named_by_folder_or_file() -> None:
+    def collected(*paths: str) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", *paths, "--collect-only", "-q", "-p", "no:cacheprovider"],
+            cwd=ROOT,
+            env={**os.environ, "LSTM_BENCH_SUITE": "quick"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout[-2000:]
+        return [line for line in result.stdout.splitlines() if "::" in line]
+
+    by_folder = collected("suites/benchmarks")
+    by_file = collected("suites/benchmarks/bench_cpu.py", "suites/benchmarks/bench_gpu.py")
+    assert by_folder and len(set(by_folder)) == len(by_folder)
+    assert sorted(by_file) == sorted(by_folder)

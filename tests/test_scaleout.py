@@ -468,6 +468,7 @@ def parse(argv: list[str], workers: bool = True) -> argparse.Namespace:
 def test_one_worker_means_this_process_and_more_mean_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SCHEDULER_ENV, raising=False)
     assert executor_from_args(parse(["--workers", "1"])) is None
+    assert executor_from_args(parse([], workers=False)) is None, "exclusive jobs without a cluster run here"
     with executor_from_args(parse(["--workers", "2"])) as pool:  # type: ignore[union-attr]
         assert isinstance(pool, LocalPool) and pool.workers == 2
     monkeypatch.setattr(options_module, "available_cpus", lambda: 1)

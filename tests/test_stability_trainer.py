@@ -109,3 +109,21 @@ def test_derive_seed_is_stable() -> None:
     assert derive_seed(1, "train", 3) == derive_seed(1, "train", 3)
     assert derive_seed(1, "train", 3) != derive_seed(1, "train", 4)
     assert 0 <= derive_seed("x") < 2**63
+
+
+def test_training_restores_the_callers_thread_count() -> None:
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen: list[int] = []
+        config = _config(max_steps=2, eval_every=1, threads=1)
+        train(
+            SMALL,
+            make_task("recall", 5),
+            config,
+            seed=0,
+            on_progress=lambda _: seen.append(torch.get_num_threads()),
+        )
+        assert seen == [1, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -14,6 +14,7 @@ EXAMPLES = (
     "lstm-bench bench --impl mypkg.cells:FusedLSTM --kind lstm --json reports/bench.json",
     "lstm-bench bench --backends torch-ref,torch-ref-compiled,torch-native --suite quick --kind lstm",
     "lstm-bench bench --device cuda --suite deepbench",
+    "lstm-bench bench --impl new_cells:LSTM --baseline-impl old_cells:LSTM --suite quick --kind lstm",
 )
 
 _WORKLOADS = ("forward", "forward-backward", "latency")
@@ -80,6 +81,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="events",
         choices=("events", "synchronize"),
         help="CUDA timing: events (default) or synchronize around each block",
+    )
+    ab = parser.add_argument_group("A/B gate (with --baseline-impl)")
+    ab.add_argument(
+        "--baseline-impl",
+        metavar="SPEC",
+        help="time the one --impl (the candidate) against SPEC (pkg.module:Name, or a backend such as "
+        "torch-native) interleaved in one process; exit 1 when a case is slower beyond the threshold",
+    )
+    ab.add_argument(
+        "--max-slowdown",
+        default=None,
+        metavar="PCT",
+        help="tolerated slowdown, e.g. 5%% (default: [tool.lstm-bench] in pyproject.toml, else 3%%)",
+    )
+    ab.add_argument(
+        "--alpha", type=float, default=None, help="significance level (default: pyproject.toml, else 0.01)"
+    )
+    ab.add_argument(
+        "--format",
+        default="text",
+        choices=("text", "markdown", "json"),
+        help="A/B output format (default text)",
     )
 
 
@@ -163,6 +186,10 @@ def run(args: argparse.Namespace) -> int:
     _check_device(args.device)
     suite = get_suite(args.suite, args.device, kinds)
     cases = select(suite.cases, [Workload(w) for w in workloads] if workloads else None, dtypes)
+    if args.baseline_impl:
+        from lstm_bench.gate.ab import run_ab_command
+
+        return run_ab_command(args, cases, kinds[0] if kinds and len(kinds) == 1 else None)
     names = _split(args.backends) or list(DEFAULT_BACKENDS)
     backends = resolve_backends(names, list(args.impl), kinds[0] if kinds and len(kinds) == 1 else None)
     if not any(b.supports(c, args.device) for c in cases for b in backends):

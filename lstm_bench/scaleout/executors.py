@@ -286,8 +286,10 @@ class DaskPool(Executor):
         """One line for logs: 'Dask scheduler tcp://...:8786, 4 workers on 2 hosts'."""
         info = self.client.scheduler_info(n_workers=-1)
         hosts = {worker["host"] for worker in info["workers"].values()}
+        workers = len(info["workers"])
         return (
-            f"Dask scheduler {info.get('address', '?')}, {len(info['workers'])} workers on {len(hosts)} hosts"
+            f"Dask scheduler {info.get('address', '?')}, {workers} worker{'s' if workers != 1 else ''} "
+            f"on {len(hosts)} host{'s' if len(hosts) != 1 else ''}"
         )
 
 

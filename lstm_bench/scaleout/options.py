@@ -31,10 +31,17 @@ def add_scaleout_arguments(parser: argparse.ArgumentParser, workers: bool = True
 
 
 def executor_from_args(args: argparse.Namespace, connect_timeout: float = 10.0) -> Executor | None:
-    """The executor the flags ask for, or None to run every job in this process (one local worker)."""
+    """The executor the flags ask for, or None to run every job in this process.
+
+    Here means: ``--workers 1``, a one-CPU machine, or a command without ``--workers`` (its jobs
+    must run alone on a machine) and no scheduler.
+    """
+    local_pool = hasattr(args, "workers")
     workers: int | None = getattr(args, "workers", None)
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
-    if scheduler_address(args.scheduler, workers) is None and (workers or available_cpus()) == 1:
+    if scheduler_address(args.scheduler, workers) is None and (
+        not local_pool or (workers or available_cpus()) == 1
+    ):
         return None
     return make_executor(workers, args.scheduler, connect_timeout)

@@ -18,14 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import torch
-
 from lstm_bench.stability.classify import classify_profile
 from lstm_bench.stability.jacobian import JacobianNorm, WhhSpectrum, jacobian_spectral_norm, whh_spectrum
 from lstm_bench.stability.models import ModelSpec, build_model
 from lstm_bench.stability.profiles import GradientProfile, model_profile
 from lstm_bench.stability.tasks import make_task
-from lstm_bench.stability.trainer import Progress, TrainConfig, TrainResult, derive_seed, train
+from lstm_bench.stability.trainer import Progress, TrainConfig, TrainResult, derive_seed, torch_threads, train
 
 __all__ = [
     "DiagnosticJob",
@@ -220,21 +218,25 @@ def run_diagnostic_job(job: DiagnosticJob) -> DiagnosticResult:
     started = time.perf_counter()
     host = socket.gethostname()
     try:
-        torch.set_num_threads(job.threads)
-        task = make_task(job.task, job.horizon)
-        model = build_model(job.model, task, derive_seed(job.seed, "model"))
-        profile = model_profile(model, task, job.batch_size, derive_seed(job.seed, "probe"))
-        jacobian = None
-        if job.jacobian_batch > 0:
-            x = task.sample(job.jacobian_batch, derive_seed(job.seed, "jacobian")).inputs
-            jacobian = jacobian_spectral_norm(
-                model.recurrent, job.model.kind, x, 1, iterations=job.jacobian_iterations
-            )
-        spectrum = whh_spectrum(model.recurrent, job.model.kind)
+        with torch_threads(job.threads):
+            return _diagnose(job, started, host)
     except Exception as exc:
         return DiagnosticResult(
             job, "error", error=_error_text(exc), wall_seconds=time.perf_counter() - started, host=host
         )
+
+
+def _diagnose(job: DiagnosticJob, started: float, host: str) -> DiagnosticResult:
+    task = make_task(job.task, job.horizon)
+    model = build_model(job.model, task, derive_seed(job.seed, "model"))
+    profile = model_profile(model, task, job.batch_size, derive_seed(job.seed, "probe"))
+    jacobian = None
+    if job.jacobian_batch > 0:
+        x = task.sample(job.jacobian_batch, derive_seed(job.seed, "jacobian")).inputs  # ||dh_T/dh_1||
+        jacobian = jacobian_spectral_norm(
+            model.recurrent, job.model.kind, x, 1, iterations=job.jacobian_iterations
+        )
+    spectrum = whh_spectrum(model.recurrent, job.model.kind)
     return DiagnosticResult(
         job, "ok", profile, jacobian, spectrum, wall_seconds=time.perf_counter() - started, host=host
     )

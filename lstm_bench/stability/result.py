@@ -51,6 +51,7 @@ class HorizonOutcome:
     seconds_to_target: tuple[float, ...] = ()
     errors: tuple[str, ...] = ()
     breakdown: dict[str, float] = field(default_factory=dict)  # median over seeds of each factor's accuracy
+    capped: int = 0  # runs stopped by the wall-clock cap before their step budget (machine-dependent)
 
     @property
     def is_solved(self) -> bool:
@@ -80,6 +81,7 @@ class HorizonOutcome:
             tuple(float(v) for v in data.get("seconds_to_target", ())),
             tuple(str(v) for v in data.get("errors", ())),
             {str(k): float(v) for k, v in (data.get("breakdown") or {}).items()},
+            int(data.get("capped", 0)),
         )
 
 
@@ -148,6 +150,7 @@ def summarise(results: Iterable[TrainJobResult], seeds: int) -> tuple[GroupSumma
                     ),
                     errors=tuple(r.error for r in runs if r.error),
                     breakdown=_median_breakdown([t.breakdown for t in trained]),
+                    capped=sum(t.stop_reason == "seconds" for t in trained),
                 )
             )
         summaries.append(GroupSummary(model, task, tuple(outcomes)))

@@ -30,9 +30,10 @@ def _cell(outcome: HorizonOutcome | None) -> str:
     """'3/3 in 4.1 s' (solved/ran, median seconds to target), '0/2 at 13%' (median accuracy), or '–'."""
     if outcome is None or outcome.ran == 0:
         return "–"
+    mark = "*" if outcome.capped else ""
     if outcome.is_solved and outcome.seconds_to_target:
-        return f"{outcome.solved}/{outcome.ran} in {statistics.median(outcome.seconds_to_target):.1f} s"
-    return f"{outcome.solved}/{outcome.ran} at {100 * statistics.median(outcome.accuracy):.0f}%"
+        return f"{outcome.solved}/{outcome.ran} in {statistics.median(outcome.seconds_to_target):.1f} s{mark}"
+    return f"{outcome.solved}/{outcome.ran} at {100 * statistics.median(outcome.accuracy):.0f}%{mark}"
 
 
 def format_horizons(report: StabilityReport) -> str:
@@ -59,7 +60,12 @@ def format_horizons(report: StabilityReport) -> str:
             f"{config.max_steps} steps (and {config.max_seconds:g} s) each; chance accuracy "
             f"{100 * float(task['chance_accuracy']):.1f}%)"
         )
-        blocks.append("\n".join([title, *_grid(["model", "longest", *(f"T={h}" for h in horizons)], rows)]))
+        lines = [title, *_grid(["model", "longest", *(f"T={h}" for h in horizons)], rows)]
+        if any(o.capped for g in report.summary if g.task == name for o in g.horizons):
+            lines.append(
+                f"* a run was stopped by the {config.max_seconds:g} s cap before its step budget (machine-dependent)"
+            )
+        blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 

@@ -16,11 +16,12 @@ clock excludes the gradient-profile probes (diagnostics, not training).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -41,6 +42,7 @@ __all__ = [
     "TrainResult",
     "derive_seed",
     "make_optimizer",
+    "torch_threads",
     "train",
     "train_model",
 ]
@@ -327,6 +329,17 @@ class _Run:
         )
 
 
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the body with ``count`` torch threads, then restore the caller's setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def train_model(
     model: SequenceModel,
     task: Task,
@@ -335,7 +348,17 @@ def train_model(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``task`` within the budgets; returns the result with curve, events and profiles."""
-    torch.set_num_threads(config.threads)
+    with torch_threads(config.threads):
+        return _train(model, task, config, seed, on_progress)
+
+
+def _train(
+    model: SequenceModel,
+    task: Task,
+    config: TrainConfig,
+    seed: int,
+    on_progress: Callable[[Progress], None] | None,
+) -> TrainResult:
     params = [p for p in model.parameters() if p.requires_grad]
     weights = [p for p in params if p.dim() >= 2]
     optimizer = make_optimizer(config.optimizer, params, config.lr)
@@ -407,6 +430,5 @@ def train(
 
     This is what a sweep's job runs: the same ``seed`` gives the same model, data and result.
     """
-    torch.set_num_threads(config.threads)
     model = build_model(spec, task, derive_seed(seed, "model"))
     return train_model(model, task, config, seed, on_progress)

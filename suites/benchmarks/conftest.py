@@ -34,8 +34,15 @@ from lstm_bench.errors import UsageError
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
-    """Collect ``bench_*.py`` as test modules (pytest's default pattern is ``test_*.py``)."""
-    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+    """Collect ``bench_*.py`` as test modules (pytest's default pattern is ``test_*.py``).
+
+    Files named on the command line are collected by pytest itself: not a second time here.
+    """
+    if (
+        file_path.suffix == ".py"
+        and file_path.name.startswith("bench_")
+        and not parent.session.isinitpath(file_path)
+    ):
         return pytest.Module.from_parent(parent, path=file_path)
     return None
 
