@@ -108,6 +108,7 @@ def test_a_run_prints_the_tables_and_writes_the_stability_section(
 def test_a_crashing_impl_fails_the_command(
     tiny_sweep: None, crashing_impl: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["stability", "--profile", "quick", "--impl", crashing_impl, "--kind", "lstm"]) == 1
+    argv = ["stability", "--profile", "quick", "--impl", crashing_impl, "--kind", "lstm", "--workers", "1"]
+    assert main(argv) == 1  # --workers 1: a module made in memory cannot be imported by worker processes
     out = capsys.readouterr().out
     assert f"FAIL {crashing_impl}: recall T=5 seed 0 crashed: RuntimeError: kernel fault" in out

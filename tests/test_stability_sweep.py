@@ -312,7 +312,7 @@ def test_a_dying_executor_gives_error_results_and_the_sweep_completes() -> None:
     report = run_sweep(_plan(profile=SweepProfile("t", (4, 8), 1, 600, 5, (6,))), executor=_DeadWorkers())
     assert [d.status for d in report.diagnostics] == ["error", "error"]
     assert [j.status for j in report.jobs] == ["error", "error"]  # horizon 4 only: nobody solved it
-    assert report.jobs[0].error == "executor: BrokenProcessPool: a worker died"
+    assert report.jobs[0].error == "worker died (BrokenProcessPool: a worker died)"
     assert all(g.longest_horizon is None for g in report.summary)
 
 

@@ -52,6 +52,7 @@ class BenchmarkRecord:
     peak_gflops: float | None = None
     impl: str | None = None
     source: str = "lstm-bench"
+    host: str | None = None  # the machine that measured it (scale-out runs grids on several hosts)
     stored_summary: Summary | None = field(default=None, compare=False)  # when samples were not kept
 
     def __post_init__(self) -> None:
@@ -157,6 +158,7 @@ class BenchmarkRecord:
             "flops": self.flops.to_dict() if self.flops is not None else None,
             "peak_gflops": self.peak_gflops,
             "source": self.source,
+            "host": self.host,
             "stats": summary.to_dict() if summary is not None else None,
             "gflops": _finite_or_none(self.gflops),
             "deepbench_gflops": _finite_or_none(self.deepbench_gflops),
@@ -196,6 +198,7 @@ class BenchmarkRecord:
                 peak_gflops=_opt(float, data.get("peak_gflops")),
                 impl=_opt(str, data.get("impl")),
                 source=str(data.get("source", "lstm-bench")),
+                host=_opt(str, data.get("host")),
                 stored_summary=Summary.from_dict(stats) if isinstance(stats, dict) and not samples else None,
             )
         except (KeyError, TypeError, ValueError) as exc:

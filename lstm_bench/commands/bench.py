@@ -14,6 +14,7 @@ EXAMPLES = (
     "lstm-bench bench --impl mypkg.cells:FusedLSTM --kind lstm --json reports/bench.json",
     "lstm-bench bench --backends torch-ref,torch-ref-compiled,torch-native --suite quick --kind lstm",
     "lstm-bench bench --device cuda --suite deepbench",
+    "lstm-bench bench --suite default --scheduler tcp://scheduler-host:8786 --json reports/bench.json",
     "lstm-bench bench --impl new_cells:LSTM --baseline-impl old_cells:LSTM --suite quick --kind lstm",
 )
 
@@ -76,6 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-peak", action="store_true", help="skip the GEMM peak measurement (no %% of peak)"
     )
+    from lstm_bench.scaleout.options import add_scaleout_arguments
+
+    add_scaleout_arguments(parser, workers=False)  # benchmarks never share a machine: no --workers
     parser.add_argument(
         "--cuda-timing",
         default="events",
@@ -172,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
     from lstm_bench.errors import UsageError
     from lstm_bench.kinds import Kind
     from lstm_bench.results import new_document, save_results
+    from lstm_bench.scaleout.options import executor_from_args
 
     if args.min_time <= 0:
         raise UsageError(f"--min-time must be positive seconds, got {args.min_time}")
@@ -198,6 +203,10 @@ def run(args: argparse.Namespace) -> int:
         )
 
     settings = TimerSettings(min_time_s=args.min_time)
+    executor = executor_from_args(args)
+    if executor is not None:
+        with executor:
+            return _run_on_cluster(args, executor, cases, backends, settings, suite, kinds)
     clock = clock_for_device(args.device, args.cuda_timing)
     result = run_benchmarks(
         cases,
@@ -221,6 +230,55 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         document: dict[str, Any] = new_document("bench")
         document["environment"]["torch_threads"] = result.threads  # the run's count (restored since)
+        document.update(result.sections())
+        path = save_results(args.json, document)
+        print(f"results written to {path}")
+    return 1 if any(r.status == "error" for r in result.records) else 0
+
+
+def _run_on_cluster(
+    args: argparse.Namespace,
+    executor: Any,
+    cases: Any,
+    backends: Any,
+    settings: Any,
+    suite: Any,
+    kinds: Any,
+) -> int:
+    """The grid on a Dask cluster: one benchmark per host at a time (``scaleout.grid``); same table and exit code."""
+    from lstm_bench.bench.table import format_peaks, format_table
+    from lstm_bench.results import new_document, save_results
+    from lstm_bench.scaleout.grid import run_grid
+
+    print(
+        f"lstm-bench bench: timing on {executor.describe()}, one benchmark per host at a time",
+        file=sys.stderr,
+    )
+    result = run_grid(
+        cases,
+        backends,
+        executor,
+        args.device,
+        settings,
+        args.threads,
+        args.seed,
+        not args.no_peak,
+        suite.name,
+        args.cuda_timing,
+        kind=kinds[0] if kinds and len(kinds) == 1 else None,
+    )
+    print(f"suite {suite.name}: {suite.description}; device {args.device}; {result.executor}")
+    for host in result.host_runs:
+        if host.run is not None:
+            print(f"{host.host} ({host.worker}): {format_peaks(host.run.peaks, host.run.threads)}")
+        else:
+            print(f"{host.host or 'a worker'}: share failed: {host.error}")
+    print(format_table(result.records))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wall time {result.wall_s:.1f} s")
+    if args.json:
+        document: dict[str, Any] = new_document("bench")
         document.update(result.sections())
         path = save_results(args.json, document)
         print(f"results written to {path}")

@@ -21,6 +21,8 @@ HELP = "gradient-norm profiles and the horizon sweep: how far back does each mod
 EXAMPLES = (
     "lstm-bench stability --profile quick",
     "lstm-bench stability --impl mypkg.cells:MyLSTM --task all --json results/stability.json",
+    "lstm-bench stability --workers 2 --profile quick",
+    "lstm-bench stability --scheduler tcp://scheduler-host:8786 --profile full --json results/stability.json",
 )
 TASK_CHOICES = ("recall", "copy", "adding", "agreement", "all")
 
@@ -51,6 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="first seed; runs use seed, seed+1, ... (default 0)"
     )
+    from lstm_bench.scaleout.options import add_scaleout_arguments
+
+    add_scaleout_arguments(parser)
 
 
 class _Display:
@@ -102,8 +107,11 @@ def _models(args: argparse.Namespace) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep, print the tables; exit 1 when an --impl crashed or fell far behind torch.nn."""
+    from contextlib import nullcontext
+
     from lstm_bench.atomic import write_json_atomic
     from lstm_bench.results import new_document
+    from lstm_bench.scaleout.options import executor_from_args
     from lstm_bench.stability.result import impl_shortfalls
     from lstm_bench.stability.sweep import SweepPlan, run_sweep
     from lstm_bench.stability.table import format_report
@@ -115,9 +123,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--json {args.json}: is a directory")
     tasks = tuple(TASKS) if args.task == "all" else (args.task,)
     plan = SweepPlan.create(_models(args), tasks, args.profile, seed=args.seed)
+    executor = executor_from_args(args)
+    where = getattr(executor, "describe", lambda: "this process")()
+    print(f"lstm-bench stability: running jobs on {where}", file=sys.stderr, flush=True)
     display = _Display()
     try:
-        report = run_sweep(plan, reporter=display)
+        with executor if executor is not None else nullcontext():
+            report = run_sweep(plan, executor, reporter=display)
     except KeyboardInterrupt:
         display.abort("interrupted: no results written")
         raise
@@ -125,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     print(format_report(report))
     if args.json:
         document = new_document("stability")
-        document["stability"] = report.to_dict()
+        document["stability"] = {**report.to_dict(), "executor": where}
         path = write_json_atomic(args.json, document)
         print(f"results written to {path}", file=sys.stderr)
     problems = impl_shortfalls(report)

@@ -15,5 +15,6 @@ Modules, one job each, in data-flow order:
 * ``jobs``: picklable job descriptions and the pure functions that run them;
 * ``sweep``: the horizon sweep, on any ``concurrent.futures.Executor``;
 * ``result``: the merge step and the results document's "stability" section;
-* ``table``: the text tables ``lstm-bench stability`` prints.
+* ``table``: the text tables ``lstm-bench stability`` prints;
+* ``threads``: torch's thread count for a block of work (1 by default: small ops).
 """

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from lstm_bench.kinds import Kind
 from lstm_bench.stability.profiles import unroll_by_step
+from lstm_bench.stability.threads import torch_threads
 
 __all__ = [
     "GAMMA",
@@ -110,21 +111,29 @@ def jacobian_spectral_norm(
     iterations: int = 200,
     rtol: float = 1e-10,
     seed: int = 0,
+    threads: int = 1,
 ) -> JacobianNorm:
     """||dh_T/dh_t||_2 per sequence of x (T, B, I) by power iteration, on a float64 copy of ``module``.
 
     Needs a twice-differentiable module (torch.nn's float64 path is). For one whose autograd
     nodes are first-order only, J is built from H VJPs instead and its exact norm returned
-    (``iterations`` = 0 in the result says so).
+    (``iterations`` = 0 in the result says so). Runs on ``threads`` torch threads.
     """
     steps = int(x.shape[0])
     if not 1 <= t <= steps:
         raise ValueError(f"t must be in 1..{steps}, got {t}")
-    probe = copy.deepcopy(module).to(torch.float64)
-    states = unroll_by_step(probe, kind, x.detach().to(torch.float64))
-    h_t, h_last = states.hidden[t - 1], states.hidden[-1]  # (1, B, H) each
     if t == steps:
         return JacobianNorm(t, steps, tuple(1.0 for _ in range(x.shape[1])), 0)
+    probe = copy.deepcopy(module).to(torch.float64)
+    with torch_threads(threads):
+        states = unroll_by_step(probe, kind, x.detach().to(torch.float64))
+        return _power_iteration(states.hidden[t - 1], states.hidden[-1], t, steps, iterations, rtol, seed)
+
+
+def _power_iteration(
+    h_t: Tensor, h_last: Tensor, t: int, steps: int, iterations: int, rtol: float, seed: int
+) -> JacobianNorm:
+    """sigma_max(J), J = dh_T/dh_t per sequence, from ||J w|| as w runs the power iteration on J^T J."""
     u = torch.zeros_like(h_last, requires_grad=True)
     (jt_u,) = torch.autograd.grad(h_last, h_t, grad_outputs=u, create_graph=True)  # J^T u, linear in u
     if jt_u.grad_fn is None or not _twice_differentiable(jt_u, u):

@@ -36,6 +36,7 @@ from torch import Tensor, nn
 from lstm_bench.kinds import Kind
 from lstm_bench.stability.models import SequenceModel
 from lstm_bench.stability.tasks import Task
+from lstm_bench.stability.threads import torch_threads
 
 __all__ = [
     "GradientProfile",
@@ -176,18 +177,21 @@ def _profile_norms(states: StepStates, loss_fn: LossFn) -> tuple[tuple[float, ..
     return _norms(grads[:steps]), (_norms(grads[steps:]) if states.cells is not None else None)
 
 
-def grad_norm_profile(module: nn.Module, kind: Kind, x: Tensor, loss_fn: LossFn) -> GradientProfile:
+def grad_norm_profile(
+    module: nn.Module, kind: Kind, x: Tensor, loss_fn: LossFn, threads: int = 1
+) -> GradientProfile:
     """The gradient-norm profile of ``loss_fn(h_T)`` over x (T, B, I), computed on a float64 copy.
 
     ``module`` is left untouched; ``loss_fn`` receives h_T as (B, H) float64 and returns a scalar.
     ||dL/dh_t|| comes from the module's own forward, run step by step. For the LSTM, ||dL/dC_t||
     comes from the LSTM equations on the module's weights (``lstm_cells_by_equations``), since a
-    black-box step does not expose how h_t depends on C_t.
+    black-box step does not expose how h_t depends on C_t. Runs on ``threads`` torch threads.
     """
     probe = copy.deepcopy(module).to(torch.float64)
     x64 = x.detach().to(torch.float64)
-    hidden, _ = _profile_norms(unroll_by_step(probe, kind, x64), loss_fn)
-    cells = _profile_norms(lstm_cells_by_equations(probe, x64), loss_fn)[1] if kind.has_cell else None
+    with torch_threads(threads):  # one step at a time: small ops, fastest on one thread
+        hidden, _ = _profile_norms(unroll_by_step(probe, kind, x64), loss_fn)
+        cells = _profile_norms(lstm_cells_by_equations(probe, x64), loss_fn)[1] if kind.has_cell else None
     return GradientProfile(kind, hidden, cells)
 
 

@@ -4,8 +4,9 @@ The sweep is a list of independent jobs (``jobs.TrainJob`` / ``jobs.DiagnosticJo
 step (``result.summarise``). It runs in *waves*, one per horizon: wave h holds a job per seed
 for every (model, task) that solved all shorter horizons, so no time is spent on horizons a
 model has already failed. Within a wave the jobs are independent, and go to ``executor`` (any
-``concurrent.futures.Executor``: a process pool, a Dask client's executor) or, by default,
-run here one after another. Once a (model, task) can no longer reach a majority at a horizon,
+``concurrent.futures.Executor``: ``scaleout.make_executor`` gives a local process pool or a Dask
+cluster's executor; ``scaleout.run_jobs`` retries a failed job, or one whose worker died, once)
+or, by default, run here one after another. Once a (model, task) can no longer reach a majority at a horizon,
 its remaining jobs there are skipped (cancelled when still pending).
 
 Budgets are counted in training steps, so a sweep's answer (the longest horizon solved) is the
@@ -26,11 +27,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, Executor, Future, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lstm_bench.kinds import Kind
+from lstm_bench.scaleout.runner import JobOutcome, RunProgress, run_jobs
 from lstm_bench.stability.jobs import (
     DiagnosticJob,
     DiagnosticResult,
@@ -245,33 +247,56 @@ def _run_wave_here(jobs: list[TrainJob], wave: _Wave, reporter: SweepReporter) -
     return results
 
 
+def _train_failure(result: TrainJobResult) -> str | None:
+    """A train job that ended in an error is worth one more attempt (its worker may have been at fault)."""
+    return result.error if result.status == "error" else None
+
+
+def _train_result(outcome: JobOutcome[TrainJob, TrainJobResult]) -> TrainJobResult:
+    """The job's result; a job given up without one (its worker died twice) becomes an 'error' result."""
+    if outcome.status == "skipped":
+        return _skipped(outcome.job)
+    if outcome.value is not None:
+        return outcome.value
+    return TrainJobResult(outcome.job, "error", error=outcome.error, host=outcome.host or "")
+
+
 def _run_wave_on(
     executor: Executor, jobs: list[TrainJob], wave: _Wave, reporter: SweepReporter
 ) -> list[TrainJobResult]:
-    futures: dict[Future[TrainJobResult], TrainJob] = {
-        executor.submit(run_train_job, job): job for job in jobs
-    }
-    results: dict[TrainJob, TrainJobResult] = {}
-    try:
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                result = future.result()
-            except CancelledError:
-                result = _skipped(job)
-            except Exception as exc:  # the executor itself failed (a worker died): the sweep goes on
-                result = TrainJobResult(job, "error", error=f"executor: {type(exc).__name__}: {exc}")
-            wave.record(result)
-            results[job] = result
-            for other, other_job in futures.items():
-                if other_job not in results and wave.decided(other_job):
-                    other.cancel()
-            reporter.job_done(result)
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
-    return [results.get(job) or _skipped(job) for job in jobs]
+    """One wave on ``executor`` (``scaleout.run_jobs``: a failed job or dead worker is retried once).
+
+    Each result is recorded in ``wave`` as soon as it is final (so the jobs it rules out are
+    skipped, or cancelled while still queued) and shown to ``reporter`` only after that, at the
+    next progress report: a display never sees a job finish before the sweep has acted on it.
+    """
+    unreported: list[TrainJobResult] = []
+
+    def settled(outcome: JobOutcome[TrainJob, TrainJobResult]) -> None:
+        result = _train_result(outcome)
+        wave.record(result)
+        unreported.append(result)
+
+    def report(progress: RunProgress) -> None:
+        while unreported:
+            reporter.job_done(unreported.pop(0))
+
+    outcomes = run_jobs(
+        run_train_job,
+        jobs,
+        executor,
+        on_progress=report,
+        failure=_train_failure,
+        skip=wave.decided,
+        on_outcome=settled,
+    )
+    return [_train_result(o) for o in outcomes]
+
+
+def _diagnostic_result(outcome: JobOutcome[DiagnosticJob, DiagnosticResult]) -> DiagnosticResult:
+    if outcome.value is not None:
+        return outcome.value
+    return DiagnosticResult(outcome.job, "error", error=outcome.error, host=outcome.host or "")
 
 
 def _run_diagnostics(
@@ -285,20 +310,14 @@ def _run_diagnostics(
             results.append(run_diagnostic_job(job))
             reporter.job_done(results[-1])
         return results
-    futures = [executor.submit(run_diagnostic_job, job) for job in jobs]
-    try:
-        for job, future in zip(jobs, futures, strict=True):
-            try:
-                result = future.result()
-            except Exception as exc:  # the executor failed (a worker died): keep the other diagnostics
-                result = DiagnosticResult(job, "error", error=f"executor: {type(exc).__name__}: {exc}")
-            results.append(result)
-            reporter.job_done(result)
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
-    return results
+    outcomes = run_jobs(
+        run_diagnostic_job,
+        jobs,
+        executor,
+        failure=lambda r: r.error if r.status == "error" else None,
+        on_outcome=lambda o: reporter.job_done(_diagnostic_result(o)),
+    )
+    return [_diagnostic_result(o) for o in outcomes]
 
 
 def _describe_task(name: str, horizons: Sequence[int]) -> dict[str, Any]:

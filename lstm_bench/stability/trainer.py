@@ -16,12 +16,11 @@ clock excludes the gradient-profile probes (diagnostics, not training).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +32,7 @@ from lstm_bench.stability.monitor import MonitorConfig, MonitorEvent, TrainingMo
 from lstm_bench.stability.profiles import GradientProfile, model_profile
 from lstm_bench.stability.remedies import Remedies, apply_remedies, global_norm, l2_penalty
 from lstm_bench.stability.tasks import Task, TaskBatch
+from lstm_bench.stability.threads import torch_threads
 
 __all__ = [
     "OPTIMIZERS",
@@ -42,7 +42,6 @@ __all__ = [
     "TrainResult",
     "derive_seed",
     "make_optimizer",
-    "torch_threads",
     "train",
     "train_model",
 ]
@@ -327,17 +326,6 @@ class _Run:
             and point.accuracy is not None
             and self.task.solved(point.loss, point.accuracy)
         )
-
-
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the body with ``count`` torch threads, then restore the caller's setting."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def train_model(
