@@ -109,7 +109,12 @@ class ReportView:
 
 
 #: torch.nn's module per kind -> its model label in the stability sweep (which trains torch.nn modules).
-_SWEEP_LABEL_OF_TORCH_NN = {"lstm": "LSTM", "gru": "GRU", "rnn": "tanh RNN"}
+_SWEEP_LABEL_OF_TORCH_NN = {
+    "lstm": "LSTM (xavier+chrono)",  # the shipped recipe, which an --impl LSTM is trained with too
+    "gru": "GRU",
+    "rnn": "tanh RNN",
+    "rnn-relu": "ReLU RNN (identity)",
+}
 
 
 def _sweep_label(spec: str, kind: str) -> str | None:
