@@ -12,10 +12,14 @@ Kept light: importing it imports no torch. Options:
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
 from lstm_bench.profiles import PROFILES, register_profiles
+
+if TYPE_CHECKING:
+    from lstm_bench.loader import LoadedImpl
 
 register_profiles()
 
@@ -86,3 +90,17 @@ def selected_profile(config: pytest.Config) -> str:
     """The Hypothesis profile in force: ``--lstm-bench-profile``, else ci under $CI, else dev."""
     chosen: str | None = config.getoption("--lstm-bench-profile", None)
     return chosen or ("ci" if os.environ.get("CI") else "dev")
+
+
+def load_selected_implementations(config: pytest.Config) -> list[LoadedImpl]:
+    """Load every implementation the options select, once; a load error is pytest's usage error (one line)."""
+    from lstm_bench.errors import UsageError
+    from lstm_bench.loader import load_impl, parse_kind
+
+    loaded = []
+    for spec, kind in selected_implementations(config):
+        try:
+            loaded.append(load_impl(spec, parse_kind(kind)))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return loaded

@@ -12,22 +12,15 @@ import pytest
 
 from lstm_bench.conformance import CHECK_NAMES
 from lstm_bench.conformance.search import PROFILE_OF_HYPOTHESIS
-from lstm_bench.errors import UsageError
-from lstm_bench.loader import LoadedImpl, load_impl, parse_kind
-from lstm_bench.pytest_plugin import selected_implementations, selected_profile
+from lstm_bench.loader import LoadedImpl
+from lstm_bench.pytest_plugin import load_selected_implementations, selected_profile
 
 IMPLS = pytest.StashKey[list[LoadedImpl]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Load every selected implementation once; a load error is a usage error (one line, exit 4)."""
-    loaded = []
-    for spec, kind in selected_implementations(config):
-        try:
-            loaded.append(load_impl(spec, parse_kind(kind)))
-        except UsageError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    config.stash[IMPLS] = loaded
+    """Load every selected implementation once; a load error is a usage error (one line)."""
+    config.stash[IMPLS] = load_selected_implementations(config)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_bench.errors import UsageError
 from lstm_bench.kinds import Kind
-from lstm_bench.loader import LoadedImpl, load_impl, parse_kind
-from lstm_bench.pytest_plugin import selected_implementations
+from lstm_bench.loader import LoadedImpl
+from lstm_bench.pytest_plugin import load_selected_implementations
 
 IMPLS = pytest.StashKey[list[LoadedImpl]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Load every selected implementation once; a load error is a usage error (one line)."""
-    loaded = []
-    for spec, kind in selected_implementations(config):
-        try:
-            loaded.append(load_impl(spec, parse_kind(kind)))
-        except UsageError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    config.stash[IMPLS] = loaded
+    config.stash[IMPLS] = load_selected_implementations(config)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
