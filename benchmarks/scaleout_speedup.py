@@ -16,22 +16,11 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import Any
 
 from lstm_bench.scaleout import LocalPool
+from lstm_bench.scaleout.runner import without_run_details as comparable
 from lstm_bench.stability.result import StabilityReport
 from lstm_bench.stability.sweep import SweepPlan, SweepProfile, builtin_models
-
-
-def comparable(data: Any) -> Any:
-    """A results dict without wall times and host names (what may differ between two runs)."""
-    if isinstance(data, dict):
-        return {
-            k: comparable(v) for k, v in data.items() if "seconds" not in k and k not in ("host", "worker")
-        }
-    if isinstance(data, list | tuple):
-        return [comparable(v) for v in data]
-    return data
 
 
 def plan(steps: int) -> SweepPlan:

@@ -6,7 +6,9 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
+
+from lstm_bench.scaleout.runner import without_run_details as comparable  # noqa: F401  (re-exported for the tests)
 
 Mode = Literal["ok", "raise-once", "raise-always", "exit-once", "exit-always"]
 
@@ -47,14 +49,3 @@ def pid_of(seconds: float) -> int:
     """The worker's process id, after ``seconds`` of sleep (so that every worker gets a job)."""
     time.sleep(seconds)
     return os.getpid()
-
-
-def comparable(data: Any) -> Any:
-    """A results dict without what legitimately differs between runs: wall times and host names."""
-    if isinstance(data, dict):
-        return {
-            k: comparable(v) for k, v in data.items() if "seconds" not in k and k not in ("host", "worker")
-        }
-    if isinstance(data, list | tuple):
-        return [comparable(v) for v in data]
-    return data

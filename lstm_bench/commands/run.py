@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from lstm_bench.commands._options import add_impl_arguments
+
 NAME = "run"
 HELP = "check, diagnose and benchmark the references, torch.nn and every --impl; write an HTML report"
 EXAMPLES = (
@@ -15,16 +17,7 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``run``."""
-    parser.add_argument(
-        "--impl",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="implementation under test, pkg.module:Name (repeatable)",
-    )
-    parser.add_argument(
-        "--kind", default=None, help="kind of every --impl without a mode: lstm, gru, rnn or rnn-relu"
-    )
+    add_impl_arguments(parser, "implementation under test")
     parser.add_argument(
         "--profile",
         default="default",

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lstm_bench.commands._options import add_impl_arguments
 from lstm_bench.errors import UsageError
 
 NAME = "stability"
@@ -29,16 +30,7 @@ TASK_CHOICES = ("recall", "copy", "adding", "agreement", "all")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``stability``."""
-    parser.add_argument(
-        "--impl",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="implementation to sweep too, pkg.module:Name (repeatable)",
-    )
-    parser.add_argument(
-        "--kind", default=None, help="kind of every --impl without a mode: lstm, gru, rnn or rnn-relu"
-    )
+    add_impl_arguments(parser, "implementation to sweep too")
     parser.add_argument(
         "--task", default="recall", choices=TASK_CHOICES, help="long-horizon task (default: recall)"
     )

@@ -405,3 +405,19 @@ def run_jobs(
     if exclusive and slots is None:
         executor = _InProcess()
     return _Run(fn, list(jobs), executor, retries, on_progress, on_outcome, failure, skip, slots, clock).run()
+
+
+def without_run_details(data: Any) -> Any:
+    """A results dict without what legitimately differs between runs of the same jobs: wall times and hosts.
+
+    Two runs of one sweep with the same seeds, on any executors, must be equal after this.
+    """
+    if isinstance(data, dict):
+        return {
+            k: without_run_details(v)
+            for k, v in data.items()
+            if "seconds" not in k and k not in ("host", "worker")
+        }
+    if isinstance(data, list | tuple):
+        return [without_run_details(v) for v in data]
+    return data
