@@ -107,9 +107,17 @@ def test_trace_records_every_gate_and_cell() -> None:
     torch.testing.assert_close(tr.outputs, tr.gates["output"] * tr.cells.tanh())
 
 
-def test_rejects_what_it_does_not_implement() -> None:
-    with pytest.raises(ValueError, match="single-layer"):
-        LSTM(3, 4, num_layers=2)
+def test_rejects_what_torch_nn_rejects() -> None:
+    with pytest.raises(ValueError, match="num_layers must be greater than zero"):
+        LSTM(3, 4, num_layers=0)
+    with pytest.raises(ValueError, match="proj_size has to be smaller"):
+        LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        reference_module(Kind.GRU, 3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="dropout should be a number"):
+        LSTM(3, 4, num_layers=2, dropout=1.5)
+    with pytest.warns(UserWarning, match="non-zero dropout expects"):
+        LSTM(3, 4, dropout=0.5)
     with pytest.raises(ValueError, match="nonlinearity"):
         RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"input\.size\(-1\)"):

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,15 +38,20 @@ from numpy.typing import NDArray
 from lstm_bench.kinds import Kind
 
 __all__ = [
+    "GradAccumulator",
     "Grads",
+    "LayerWeights",
     "Params",
     "Trace",
     "bptt",
     "gru_step",
+    "gru_step_back",
     "init_params",
     "loss_and_grads",
     "lstm_step",
+    "lstm_step_back",
     "rnn_step",
+    "rnn_step_back",
     "unroll",
 ]
 
@@ -59,6 +64,23 @@ _NONLINEARITIES = ("tanh", "relu")
 # ---------------------------------------------------------------------------------------------------
 # Parameters
 # ---------------------------------------------------------------------------------------------------
+
+
+class LayerWeights(Protocol):
+    """What a step reads: one layer-direction's weights in torch layout (biases zeros when absent).
+
+    ``weight_ih`` (G*H, I), ``weight_hh`` (G*H, H_out) with H_out = proj_size or H, biases (G*H,).
+    :class:`Params` is one; ``numpy_stack.LayerParams`` (which adds ``weight_hr``) is another.
+    """
+
+    @property
+    def weight_ih(self) -> Array: ...
+    @property
+    def weight_hh(self) -> Array: ...
+    @property
+    def bias_ih(self) -> Array: ...
+    @property
+    def bias_hh(self) -> Array: ...
 
 
 @dataclass(frozen=True)
@@ -191,16 +213,19 @@ def _sigmoid(a: Array) -> Array:
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _affine(x: Array, h: Array, p: Params) -> tuple[Array, Array]:
+def _affine(x: Array, h: Array, p: LayerWeights) -> tuple[Array, Array]:
     """Both halves of the gate pre-activations: (W_ih x + b_ih, W_hh h + b_hh), each (B, G*H)."""
     return x @ p.weight_ih.T + p.bias_ih, h @ p.weight_hh.T + p.bias_hh
 
 
-def lstm_step(x: Array, h: Array, c: Array, p: Params) -> tuple[Array, Array, dict[str, Array]]:
-    """One LSTM step: returns (h_t, C_t, gates) from x_t (B, I), h_{t-1} (B, H), C_{t-1} (B, H).
+def lstm_step(
+    x: Array, h: Array, c: Array, p: LayerWeights, weight_hr: Array | None = None
+) -> tuple[Array, Array, dict[str, Array]]:
+    """One LSTM step: returns (h_t, C_t, gates) from x_t (B, I), h_{t-1} (B, H_out), C_{t-1} (B, H).
 
     i_t = σ(·), f_t = σ(·), C~_t = tanh(·), o_t = σ(·) over W_i* x_t + b_i* + W_h* h_{t-1} + b_h*;
-    C_t = f_t ⊙ C_{t-1} + i_t ⊙ C~_t;  h_t = o_t ⊙ tanh(C_t).
+    C_t = f_t ⊙ C_{t-1} + i_t ⊙ C~_t;  h_t = o_t ⊙ tanh(C_t), or h_t = W_hr (o_t ⊙ tanh(C_t)) with a
+    projection ``weight_hr`` (P, H) (torch's ``proj_size``; then H_out = P).
     ``gates`` maps Kind.LSTM.gate_names ("input", "forget", "candidate", "output") to (B, H) arrays.
     """
     ax, ah = _affine(x, h, p)
@@ -208,10 +233,12 @@ def lstm_step(x: Array, h: Array, c: Array, p: Params) -> tuple[Array, Array, di
     i, f, g, o = _sigmoid(a_i), _sigmoid(a_f), np.tanh(a_g), _sigmoid(a_o)
     c_new = f * c + i * g  # keep part of the old cell, write part of the candidate
     h_new = o * np.tanh(c_new)  # expose part of the squashed cell
+    if weight_hr is not None:
+        h_new = h_new @ weight_hr.T  # (B, P): the projected hidden state
     return h_new, c_new, {"input": i, "forget": f, "candidate": g, "output": o}
 
 
-def gru_step(x: Array, h: Array, p: Params) -> tuple[Array, dict[str, Array]]:
+def gru_step(x: Array, h: Array, p: LayerWeights) -> tuple[Array, dict[str, Array]]:
     """One GRU step: returns (h_t, activations) from x_t (B, I) and h_{t-1} (B, H).
 
     r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr), z_t = σ(... z ...),
@@ -228,7 +255,7 @@ def gru_step(x: Array, h: Array, p: Params) -> tuple[Array, dict[str, Array]]:
     return h_new, {"reset": r, "update": z, "candidate": n, "hidden_candidate": ah_n}
 
 
-def rnn_step(x: Array, h: Array, p: Params, nonlinearity: str) -> tuple[Array, dict[str, Array]]:
+def rnn_step(x: Array, h: Array, p: LayerWeights, nonlinearity: str) -> tuple[Array, dict[str, Array]]:
     """One Elman RNN step: h_t = φ(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), φ = tanh or relu.
 
     The dict holds "preactivation" (the argument of φ, (B, H)); an RNN has no gates.
@@ -361,27 +388,31 @@ class Grads:
     params: Params
 
 
-class _Accumulator:
-    """Parameter gradients summed over time steps, plus the weights each step backprops through."""
+class GradAccumulator:
+    """Parameter gradients summed over time steps, plus the weights each step backprops through.
 
-    def __init__(self, params: Params) -> None:
-        self.params = params
+    ``weight_hr`` (P, H) is the LSTM projection when there is one; its gradient is ``d_weight_hr``.
+    """
+
+    def __init__(self, params: LayerWeights, weight_hr: Array | None = None) -> None:
+        self.params, self.weight_hr = params, weight_hr
         self.d_weight_ih = np.zeros_like(params.weight_ih)  # (G*H, I)
-        self.d_weight_hh = np.zeros_like(params.weight_hh)  # (G*H, H)
+        self.d_weight_hh = np.zeros_like(params.weight_hh)  # (G*H, H_out)
         self.d_bias_ih = np.zeros_like(params.bias_ih)  # (G*H,)
         self.d_bias_hh = np.zeros_like(params.bias_hh)  # (G*H,)
+        self.d_weight_hr = None if weight_hr is None else np.zeros_like(weight_hr)  # (P, H)
 
     def add(self, da_x: Array, da_h: Array, x_t: Array, h_prev: Array) -> tuple[Array, Array]:
         """Backprop through a_x = W_ih x_t + b_ih and a_h = W_hh h_{t-1} + b_hh given dL/da_x,
         dL/da_h (B, G*H); return (dL/dx_t, dL/dh_{t-1} via a_h)."""
         self.d_weight_ih += da_x.T @ x_t  # (G*H, I): outer products summed over the batch
-        self.d_weight_hh += da_h.T @ h_prev  # (G*H, H)
+        self.d_weight_hh += da_h.T @ h_prev  # (G*H, H_out)
         self.d_bias_ih += da_x.sum(axis=0)  # each bias is added once per batch row
         self.d_bias_hh += da_h.sum(axis=0)
-        return da_x @ self.params.weight_ih, da_h @ self.params.weight_hh  # (B, I), (B, H)
+        return da_x @ self.params.weight_ih, da_h @ self.params.weight_hh  # (B, I), (B, H_out)
 
     def result(self) -> Params:
-        """The summed gradients, in the layout of the parameters."""
+        """The summed gradients, in the layout of the parameters (square layers only)."""
         return Params(self.d_weight_ih, self.d_weight_hh, self.d_bias_ih, self.d_bias_hh)
 
 
@@ -398,7 +429,7 @@ def bptt(
     is clipped: a gradient checker must see raw gradients.
     """
     d_outputs, d_h_n, d_c_n = _check_upstream(trace, d_outputs, d_h_n, d_c_n)
-    acc = _Accumulator(trace.params)
+    acc = GradAccumulator(trace.params)
     dx = np.zeros_like(trace.x)  # (T, B, I)
     dh = d_h_n.copy()  # dL/dh_t flowing back from later steps, (B, H)
     dc = d_c_n.copy() if d_c_n is not None else None  # dL/dC_t flowing back (LSTM), (B, H)
@@ -440,12 +471,36 @@ def _grad_or_zeros(name: str, value: Any, shape: tuple[int, ...]) -> Array:
 
 
 def _lstm_step_back(
-    trace: Trace, t: int, dh: Array, dc: Array, acc: _Accumulator
+    trace: Trace, t: int, dh: Array, dc: Array, acc: GradAccumulator
 ) -> tuple[Array, Array, Array]:
-    """Backprop one LSTM step given dL/dh_t and dL/dC_t; return dL/dx_t, dL/dh_{t-1}, dL/dC_{t-1}."""
-    i, f, g, o = (trace.gates[name][t] for name in Kind.LSTM.gate_names)  # each (B, H)
+    """Backprop step t of ``trace`` (LSTM): the arrays it read, then :func:`lstm_step_back`."""
     assert trace.cells is not None
-    c_prev, tanh_c = trace.previous_cell(t), np.tanh(trace.cells[t])
+    gates = {name: trace.gates[name][t] for name in Kind.LSTM.gate_names}
+    return lstm_step_back(
+        trace.x[t], trace.previous_hidden(t), trace.previous_cell(t), trace.cells[t], gates, dh, dc, acc
+    )
+
+
+def lstm_step_back(
+    x_t: Array,
+    h_prev: Array,
+    c_prev: Array,
+    c_t: Array,
+    gates: Mapping[str, Array],
+    dh: Array,
+    dc: Array,
+    acc: GradAccumulator,
+) -> tuple[Array, Array, Array]:
+    """Backprop one LSTM step given dL/dh_t and dL/dC_t; return dL/dx_t, dL/dh_{t-1}, dL/dC_{t-1}.
+
+    ``gates`` are the step's i, f, C~, o (B, H); parameter gradients are added to ``acc``, which
+    also holds the projection W_hr when h_t = W_hr (o_t ⊙ tanh(C_t)).
+    """
+    i, f, g, o = (gates[name] for name in Kind.LSTM.gate_names)  # each (B, H)
+    tanh_c = np.tanh(c_t)
+    if acc.weight_hr is not None and acc.d_weight_hr is not None:
+        acc.d_weight_hr += dh.T @ (o * tanh_c)  # h_t = W_hr m_t, m_t = o_t ⊙ tanh(C_t): (P, H)
+        dh = dh @ acc.weight_hr  # dL/dm_t, (B, H)
     do = dh * tanh_c  # h_t = o_t ⊙ tanh(C_t)
     dc = dc + dh * o * (1.0 - tanh_c**2)  # ... and through tanh(C_t), plus the carried dL/dC_t
     di = dc * g  # C_t = f_t ⊙ C_{t-1} + i_t ⊙ C~_t
@@ -455,14 +510,26 @@ def _lstm_step_back(
     da = np.concatenate(  # back through σ' = s(1-s) and tanh' = 1-g², torch order i, f, g, o
         [di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g**2), do * o * (1.0 - o)], axis=-1
     )  # (B, 4H)
-    dx_t, dh_prev = acc.add(da, da, trace.x[t], trace.previous_hidden(t))  # both halves share a_t
+    dx_t, dh_prev = acc.add(da, da, x_t, h_prev)  # both halves share a_t
     return dx_t, dh_prev, dc_prev
 
 
-def _gru_step_back(trace: Trace, t: int, dh: Array, acc: _Accumulator) -> tuple[Array, Array]:
-    """Backprop one GRU step given dL/dh_t; return dL/dx_t and dL/dh_{t-1}."""
-    r, z, n = (trace.gates[name][t] for name in Kind.GRU.gate_names)  # each (B, H)
-    hn, h_prev = trace.cache["hidden_candidate"][t], trace.previous_hidden(t)  # W_hn h_{t-1} + b_hn
+def _gru_step_back(trace: Trace, t: int, dh: Array, acc: GradAccumulator) -> tuple[Array, Array]:
+    """Backprop step t of ``trace`` (GRU) with :func:`gru_step_back`."""
+    acts = {name: trace.gates[name][t] for name in Kind.GRU.gate_names}
+    acts["hidden_candidate"] = trace.cache["hidden_candidate"][t]
+    return gru_step_back(trace.x[t], trace.previous_hidden(t), acts, dh, acc)
+
+
+def gru_step_back(
+    x_t: Array, h_prev: Array, acts: Mapping[str, Array], dh: Array, acc: GradAccumulator
+) -> tuple[Array, Array]:
+    """Backprop one GRU step given dL/dh_t; return dL/dx_t and dL/dh_{t-1}.
+
+    ``acts`` is what :func:`gru_step` returned: r, z, n and "hidden_candidate" W_hn h_{t-1} + b_hn.
+    """
+    r, z, n = (acts[name] for name in Kind.GRU.gate_names)  # each (B, H)
+    hn = acts["hidden_candidate"]  # W_hn h_{t-1} + b_hn
     dn = dh * (1.0 - z)  # h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
     dz = dh * (h_prev - n)
     dh_direct = dh * z  # the direct (leaky) path to h_{t-1}
@@ -471,17 +538,28 @@ def _gru_step_back(trace: Trace, t: int, dh: Array, acc: _Accumulator) -> tuple[
     da_z = dz * z * (1.0 - z)  # through σ'
     da_x = np.concatenate([da_r, da_z, da_n], axis=-1)  # input half sees a_n directly, (B, 3H)
     da_h = np.concatenate([da_r, da_z, da_n * r], axis=-1)  # hidden half of n is scaled by r_t
-    dx_t, dh_prev = acc.add(da_x, da_h, trace.x[t], h_prev)
+    dx_t, dh_prev = acc.add(da_x, da_h, x_t, h_prev)
     return dx_t, dh_prev + dh_direct  # both paths into h_{t-1}
 
 
-def _rnn_step_back(trace: Trace, t: int, dh: Array, acc: _Accumulator) -> tuple[Array, Array]:
-    """Backprop one Elman step given dL/dh_t; return dL/dx_t and dL/dh_{t-1}."""
-    if trace.kind is Kind.RNN_TANH:
-        da = dh * (1.0 - trace.outputs[t] ** 2)  # tanh' = 1 - h_t²
-    else:
-        da = dh * (trace.cache["preactivation"][t] > 0)  # relu' = [a > 0] (0 at the kink, as torch)
-    return acc.add(da, da, trace.x[t], trace.previous_hidden(t))  # both halves share a_t
+def _rnn_step_back(trace: Trace, t: int, dh: Array, acc: GradAccumulator) -> tuple[Array, Array]:
+    """Backprop step t of ``trace`` (Elman RNN) with :func:`rnn_step_back`."""
+    nonlinearity = "tanh" if trace.kind is Kind.RNN_TANH else "relu"
+    acts = {"preactivation": trace.cache["preactivation"][t]}
+    return rnn_step_back(trace.x[t], trace.previous_hidden(t), acts, dh, acc, nonlinearity)
+
+
+def rnn_step_back(
+    x_t: Array, h_prev: Array, acts: Mapping[str, Array], dh: Array, acc: GradAccumulator, nonlinearity: str
+) -> tuple[Array, Array]:
+    """Backprop one Elman step given dL/dh_t; return dL/dx_t and dL/dh_{t-1}.
+
+    ``acts`` holds the step's "preactivation" a_t (from :func:`rnn_step`).
+    """
+    a = acts["preactivation"]
+    # tanh' = 1 - h_t²;  relu' = [a > 0] (0 at the kink, as torch)
+    da = dh * (1.0 - np.tanh(a) ** 2) if nonlinearity == "tanh" else dh * (a > 0)
+    return acc.add(da, da, x_t, h_prev)  # both halves share a_t
 
 
 # ---------------------------------------------------------------------------------------------------

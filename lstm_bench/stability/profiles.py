@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstm_bench.kinds import Kind
+from lstm_bench.reference.torch_cells import layer_weights, run_layer
 from lstm_bench.stability.models import SequenceModel
 from lstm_bench.stability.tasks import Task
 from lstm_bench.stability.threads import torch_threads
@@ -148,26 +149,17 @@ def _norms(grads: tuple[Tensor | None, ...]) -> tuple[float, ...]:
 def lstm_cells_by_equations(module: nn.Module, x: Tensor) -> StepStates:
     """Unroll the LSTM equations on ``module``'s torch.nn-named weights, keeping h_t and C_t in the graph.
 
-    i, f, C~, o = σ, σ, tanh, σ of (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) split in four;
-    C_t = f ⊙ C_{t-1} + i ⊙ C~;  h_t = o ⊙ tanh(C_t). Here h_t is computed *from* C_t, so dL/dC_t
-    is the total derivative, including the path C_t -> h_t that a fused module (whose step
-    returns h_t and C_t as siblings) hides.
+    The step is the reference's (``reference.torch_cells.lstm_cell``): i, f, C~, o = σ, σ, tanh, σ of
+    (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) split in four; C_t = f ⊙ C_{t-1} + i ⊙ C~;
+    h_t = o ⊙ tanh(C_t). Here h_t is computed *from* C_t, so dL/dC_t is the total derivative,
+    including the path C_t -> h_t that a fused module (whose step returns h_t and C_t as siblings) hides.
     """
-    w_ih, w_hh = module.weight_ih_l0, module.weight_hh_l0
-    b_ih, b_hh = getattr(module, "bias_ih_l0", None), getattr(module, "bias_hh_l0", None)
-    bias = sum(b for b in (b_ih, b_hh) if b is not None)
-    batch, hidden_size = x.shape[1], int(w_hh.shape[1])  # type: ignore[union-attr, index]
-    h = c = x.new_zeros(batch, hidden_size)  # (B, H)
-    hs: list[Tensor] = []
-    cs: list[Tensor] = []
-    for x_t in x.unbind(0):
-        pre = x_t @ w_ih.t() + h @ w_hh.t() + bias  # type: ignore[union-attr, operator]  # (B, 4H)
-        i, f, g, o = pre.chunk(4, dim=1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        h = o.sigmoid() * c.tanh()
-        hs.append(h)
-        cs.append(c)
-    return StepStates(hs, cs)
+    weights = layer_weights(module, 0, 0)
+    batch, hidden_size = x.shape[1], int(weights.w_ih.shape[0]) // 4
+    h0 = x.new_zeros(batch, int(weights.w_hh.shape[1]))  # (B, H_out)
+    c0 = x.new_zeros(batch, hidden_size)  # (B, H)
+    run = run_layer(Kind.LSTM, x, weights, h0, c0, record=True)
+    return StepStates(run.hidden, run.cells)
 
 
 def _profile_norms(states: StepStates, loss_fn: LossFn) -> tuple[tuple[float, ...], tuple[float, ...] | None]:
