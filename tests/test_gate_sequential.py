@@ -253,10 +253,53 @@ def test_the_time_budget_is_a_cap_and_the_last_look_taken_is_final(monkeypatch: 
 
 
 def test_budget_validation_and_cap() -> None:
-    assert Budget(max_pairs=4096, seconds=60).cap(0.4) == 150  # 200 ms calls
+    assert Budget(max_pairs=4096, seconds=60).cap(0.4) == 135  # 200 ms calls: 90% of 60 s
     assert Budget(max_pairs=4096, seconds=60).cap(1e-3) == 4096
     assert Budget(seconds=1.0).cap(10.0) == 16  # the first look is a floor
     with pytest.raises(ValueError, match="first look"):
         Budget(max_pairs=8)
     with pytest.raises(ValueError, match="positive seconds"):
         Budget(seconds=0.0)
+
+
+def _simulated_case(
+    monkeypatch: pytest.MonkeyPatch, cost: float, slowdown: float, sigma: float, seed: int
+) -> interleave.SequentialOutcome:
+    """One A/B case on simulated time (the time budget counts simulated seconds), lognormal noise per call."""
+    machine = Machine()
+
+    class Clock:
+        @staticmethod
+        def perf_counter() -> float:
+            return machine.now
+
+    monkeypatch.setattr(interleave, "time", Clock)
+    rng = np.random.default_rng(seed)
+    noise_a, noise_b = rng.lognormal(0.0, sigma, 10**4), rng.lognormal(0.0, sigma, 10**4)
+    return gate_sequential(
+        machine.workload(cost, lambda i: float(noise_a[i])),
+        machine.workload(cost * (1 + slowdown), lambda i: float(noise_b[i])),
+        Timer(SETTINGS, machine),
+        alpha=0.01,
+        max_slowdown=0.03,
+    )
+
+
+def test_the_issue_case_is_caught_a_70_ms_call_20_percent_slower(monkeypatch: pytest.MonkeyPatch) -> None:
+    # forward-backward I256-H256-B32-T100, about 70 ms a call, 20% slower: the fixed 1 s per side got 7
+    # pairs and could not reject; the sequential gate takes at least 16 and decides.
+    outcome = _simulated_case(monkeypatch, 0.07, 0.20, 0.05, seed=0)
+    assert outcome.result.verdict is Verdict.REGRESSION and outcome.stopped == "decided"
+    assert 16 <= outcome.result.estimate.n_candidate <= 64
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_default_budget_lets_a_200_ms_case_decide(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    # 200 ms calls with 3% noise per call: identical code is decided ok, +5% a regression, within 60 s.
+    same = _simulated_case(monkeypatch, 0.2, 0.0, 0.03, seed)
+    assert same.result.verdict is Verdict.UNCHANGED and same.samples.seconds <= 60.0
+    slower = _simulated_case(monkeypatch, 0.2, 0.05, 0.03, seed + 10)
+    assert slower.result.verdict is Verdict.REGRESSION and slower.samples.seconds <= 60.0
+    assert (
+        same.design.looks[:3] == (16, 32, 64) and 120 <= same.design.looks[3] <= 150
+    )  # 0.9 x 60 s / 0.4 s a pair
