@@ -73,7 +73,8 @@ def _method(comparison: Comparison) -> str:
     if _sequential(comparison):
         return (
             "median paired ratio of interleaved runs, group-sequential order-statistics intervals "
-            "(simultaneous over the looks), pairs added until a decision or the per-case budget"
+            "(simultaneous over the looks), pairs added until a decision or the per-case budget; "
+            "p: the fixed-sample sign test, for information (the interval decides)"
         )
     if comparison.paired:
         return "median paired ratio of interleaved runs, order-statistics interval, sign test"
