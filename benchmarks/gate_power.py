@@ -1,5 +1,20 @@
 """Power of the regression gate on this machine: false alarms (A vs A) and detection (A vs A + x%).
 
+``sequential`` (the study of ``lstm-bench bench --baseline-impl`` as it runs now): the
+group-sequential A/B gate (``lstm_bench.gate.interleave.gate_sequential``, default budget) on
+three workload sizes, about 1 ms, 20 ms and 200 ms per call (torch.nn.LSTM forward, float32;
+the number of time steps T is chosen in place so a call takes about the target), A/A and real
+slowed twins: the same module wrapped so that every forward runs the LSTM over its input plus
+k more time steps in the same call, genuine extra work proportional to the call, k calibrated by an
+interleaved measurement so the twin is 5% / 10% slower. The table reports the slowdown measured
+after calibration, rates of each verdict, and mean pairs and seconds per case::
+
+    python benchmarks/gate_power.py sequential --out reports/gate_power/sequential.json
+    python benchmarks/gate_power.py sequential --trials 2 --sizes small   # a smoke run
+
+The rest of this docstring is the earlier fixed-time study (``run`` / ``all`` / ``table``), kept
+for the two-run ``compare`` design, whose power it states.
+
 A is a real benchmark workload: torch.nn.LSTM forward (``lstm_bench.bench.workloads``), float32,
 one thread, I=H=32, B=8, T=20 by default (about 0.5 ms per call here). The slowed candidate runs
 A and then *real extra work*: a busy loop of k iterations, k calibrated in place at the start of
@@ -366,6 +381,208 @@ def table(paths: Sequence[str], threshold: float, alpha: float, markdown: bool) 
 
 
 # --------------------------------------------------------------------------------------------
+# The sequential A/B gate over three workload sizes (subcommand ``sequential``)
+# --------------------------------------------------------------------------------------------
+
+SEQ_SIZES = {
+    "small": ((64, 64, 8), 1e-3),
+    "medium": ((256, 256, 32), 20e-3),
+    "large": ((512, 512, 64), 200e-3),
+}
+SEQ_SCENARIOS = {"aa": 0.0, "5": 0.05, "10": 0.10}
+DEFAULT_SEQ_TRIALS = "small=100,medium=40,large=20"  # about 20 minutes on a quiet 2-core machine
+
+
+def _slowed_module(module: Any, extra_steps: int) -> Any:
+    """The module wrapped: each forward runs it over its input plus ``extra_steps`` more steps (0: no extra work).
+
+    The extra steps are the first ones of the input appended at its end, inside the same LSTM
+    call: genuine work proportional to the call (a second call would add a fixed overhead that
+    dominates small workloads), and in the graph, so a backward pays for it too.
+    """
+    import torch
+
+    class Slowed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = module
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, Any]:
+            if not extra_steps:
+                return self.inner(x)  # type: ignore[no-any-return]
+            longer = torch.cat([x, x[:extra_steps]])  # (T + k, B, I)
+            out, state = self.inner(longer)  # (T + k, B, H)
+            return out[: x.shape[0]], state
+
+    return Slowed()
+
+
+def _step(sizes: tuple[int, int, int, int], extra_steps: int, seed: int) -> Callable[[], object]:
+    import torch
+
+    from lstm_bench.bench.workloads import Case, Workload, torch_step
+    from lstm_bench.kinds import Kind
+
+    i, h, b, t = sizes
+    torch.manual_seed(seed)
+    module = torch.nn.LSTM(i, h)
+    return torch_step(
+        _slowed_module(module, extra_steps), Case(Kind.LSTM, Workload.FORWARD, i, h, b, t), "cpu", seed
+    )
+
+
+def _steps_for(size: str, seed: int) -> tuple[int, int, int, int]:
+    """(I, H, B, T) with T chosen so one forward takes about the size's target (T >= 50: twins in steps of <= 2%)."""
+    from lstm_bench.bench.timer import Timer, TimerSettings
+
+    (i, h, b), target = SEQ_SIZES[size]
+    probe_t = 20
+    per_call = Timer(TimerSettings(min_time_s=0.2, min_rounds=3, warmup_s=0.05)).measure(
+        _step((i, h, b, probe_t), 0, seed)
+    )
+    per_step = float(np.median(per_call.samples_s)) / probe_t
+    return i, h, b, max(50, round(target / per_step))
+
+
+def _paired_ratio(base: Callable[[], object], cand: Callable[[], object], seconds: float) -> float:
+    from lstm_bench.bench.timer import Timer
+    from lstm_bench.gate.ab import ab_timer_settings
+    from lstm_bench.gate.interleave import time_interleaved
+    from lstm_bench.gate.stats import compare_paired
+
+    timer = Timer(ab_timer_settings())
+    pairs = time_interleaved(
+        base, cand, timer, pairs=max(16, math.ceil(seconds / (2 * timer.plan(base).per_call_estimate_s)))
+    )
+    return compare_paired(pairs.baseline_s, pairs.candidate_s).ratio
+
+
+def _calibrate_twins(sizes: tuple[int, int, int, int], seed: int, seconds: float) -> dict[str, Any]:
+    """Extra steps k per scenario: a probe twin (k0 = T/5) timed interleaved gives the cost of a step."""
+    t = sizes[3]
+    base = _step(sizes, 0, seed)
+    probe = max(1, t // 5)
+    per_step = (_paired_ratio(base, _step(sizes, probe, seed), seconds) - 1.0) / probe
+    per_step = per_step if per_step > 0 else 1.0 / t  # a probe lost in noise: assume proportional cost
+    steps = {name: (max(1, round(x / per_step)) if x > 0 else 0) for name, x in SEQ_SCENARIOS.items()}
+    measured = {
+        name: (_paired_ratio(base, _step(sizes, k, seed), seconds) - 1.0) if k else 0.0
+        for name, k in steps.items()
+    }
+    return {"probe_steps": probe, "per_step": per_step, "extra_steps": steps, "measured_slowdown": measured}
+
+
+def _parse_trials(text: str, sizes: Sequence[str]) -> dict[str, int]:
+    if "=" not in text:
+        return dict.fromkeys(sizes, int(text))
+    pairs = dict(item.split("=") for item in text.split(","))
+    return {size: int(pairs.get(size, 0)) for size in sizes}
+
+
+def run_sequential(args: argparse.Namespace) -> dict[str, Any]:
+    """Every (size, scenario, trial): one gated A/B case; returns the study's JSON document."""
+    import torch
+
+    from lstm_bench.bench.load import machine_load
+    from lstm_bench.bench.timer import Timer
+    from lstm_bench.environment import capture_environment
+    from lstm_bench.gate.ab import ab_timer_settings
+    from lstm_bench.gate.config import DEFAULT_ALPHA, DEFAULT_MAX_SLOWDOWN
+    from lstm_bench.gate.interleave import Budget, gate_sequential
+
+    torch.set_num_threads(args.threads)
+    sizes = [s for s in args.sizes.split(",") if s]
+    for size in sizes:
+        if size not in SEQ_SIZES:
+            raise SystemExit(f"unknown size {size!r}; expected {', '.join(SEQ_SIZES)}")
+    trials = _parse_trials(args.trials, sizes)
+    budget = Budget(max_pairs=args.max_pairs, seconds=args.case_seconds)
+    started = time.perf_counter()
+    doc: dict[str, Any] = {
+        "study": "lstm-bench sequential A/B gate power",
+        "alpha": DEFAULT_ALPHA,
+        "max_slowdown": DEFAULT_MAX_SLOWDOWN,
+        "budget": {"max_pairs": budget.max_pairs, "seconds": budget.seconds},
+        "threads": args.threads,
+        "environment": capture_environment(),
+        "load_before": machine_load().to_dict(),
+        "sizes": {},
+    }
+    for size in sizes:
+        shape = _steps_for(size, args.seed)
+        print(
+            f"{size}: I={shape[0]} H={shape[1]} B={shape[2]} T={shape[3]}: calibrating the twins",
+            file=sys.stderr,
+        )
+        cal = _calibrate_twins(shape, args.seed, args.calibration_seconds)
+        base = _step(shape, 0, args.seed)
+        twins = {name: _step(shape, k, args.seed) for name, k in cal["extra_steps"].items()}
+        per_call = float(np.median(Timer(ab_timer_settings()).measure(base).samples_s))
+        records: dict[str, list[dict[str, Any]]] = {name: [] for name in SEQ_SCENARIOS}
+        for trial in range(trials[size]):
+            for name in SEQ_SCENARIOS:
+                outcome = gate_sequential(
+                    base, twins[name], Timer(ab_timer_settings()),
+                    alpha=DEFAULT_ALPHA, max_slowdown=DEFAULT_MAX_SLOWDOWN, budget=budget,
+                )  # fmt: skip
+                records[name].append({
+                    "verdict": outcome.result.verdict.value if outcome.result.verdict else "inconclusive",
+                    "pairs": outcome.design.looks[outcome.look],
+                    "pairs_timed": len(outcome.samples.baseline_s),
+                    "seconds": outcome.samples.seconds,
+                    "stopped": outcome.stopped,
+                    "estimate": outcome.result.estimate.to_dict(),
+                })  # fmt: skip
+            elapsed = time.perf_counter() - started
+            print(
+                f"{size}: trial {trial + 1}/{trials[size]} ({elapsed:.0f} s elapsed)",
+                file=sys.stderr,
+                flush=True,
+            )
+        doc["sizes"][size] = {
+            "I": shape[0], "H": shape[1], "B": shape[2], "T": shape[3], "per_call_s": per_call,
+            "calibration": cal, "trials": records,
+        }  # fmt: skip
+    doc["load_after"] = machine_load().to_dict()
+    doc["wall_s"] = time.perf_counter() - started
+    return doc
+
+
+def sequential_table(doc: dict[str, Any]) -> str:
+    """The markdown table of a ``sequential`` study: per size and scenario, verdict rates, pairs and seconds."""
+    header = ["workload", "per call", "scenario", "measured slowdown", "trials", "regression", "ok",
+              "inconclusive", "improvement", "mean pairs", "mean s/case", "max s/case"]  # fmt: skip
+    rows = []
+    for size, entry in doc["sizes"].items():
+        shape = f"{size} (I={entry['I']} H={entry['H']} B={entry['B']} T={entry['T']})"
+        for name, records in entry["trials"].items():
+            if not records:
+                continue
+            counts = {
+                v: sum(r["verdict"] == v for r in records)
+                for v in ("regression", "unchanged", "inconclusive", "improvement")
+            }
+            measured = entry["calibration"]["measured_slowdown"][name]
+            rows.append([
+                shape, f"{entry['per_call_s'] * 1e3:.3g} ms", "A vs A" if name == "aa" else f"A vs A +{name}%",
+                f"{measured * 100:+.1f}%", str(len(records)),
+                *(_rate([r["verdict"] == v for r in records]) for v in counts),
+                f"{np.mean([r['pairs'] for r in records]):.0f}", f"{np.mean([r['seconds'] for r in records]):.1f}",
+                f"{max(r['seconds'] for r in records):.1f}",
+            ])  # fmt: skip
+    budget = doc["budget"]
+    lines = [
+        f"Gate: threshold +{doc['max_slowdown'] * 100:g}%, alpha {doc['alpha']:g}, budget {budget['max_pairs']} pairs "
+        f"or {budget['seconds']:g} s per case; {doc['threads']} thread(s); 1-min load "
+        f"{doc['load_before']['load_average'][0]:.1f} before, {doc['load_after']['load_average'][0]:.1f} after; "
+        f"{doc['wall_s'] / 60:.0f} min in all.",
+        "",
+        _render(header, rows, markdown=True),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------
 
@@ -431,8 +648,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     table_p.add_argument("--alpha", type=float, default=None)
     table_p.add_argument("--markdown", action="store_true")
+    seq_p = sub.add_parser(
+        "sequential", help="the sequential A/B gate on three workload sizes: A/A, +5%%, +10%%"
+    )
+    seq_p.add_argument("--sizes", default=",".join(SEQ_SIZES), help="comma-separated: small, medium, large")
+    seq_p.add_argument(
+        "--trials",
+        default=DEFAULT_SEQ_TRIALS,
+        help=f"N for every size, or size=N,... (default {DEFAULT_SEQ_TRIALS})",
+    )
+    seq_p.add_argument("--max-pairs", type=int, default=4096, help="per-case budget in pairs (default 4096)")
+    seq_p.add_argument("--case-seconds", type=float, default=60.0, help="per-case time budget (default 60 s)")
+    seq_p.add_argument(
+        "--calibration-seconds", type=float, default=4.0, help="per twin measurement (default 4 s)"
+    )
+    seq_p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    seq_p.add_argument("--seed", type=int, default=0)
+    seq_p.add_argument("--out", default="reports/gate_power/sequential.json", help="the study's JSON")
+    seq_p.add_argument("--table", metavar="JSON", help="only print the table of a saved study")
     args = parser.parse_args(argv)
 
+    if args.command == "sequential":
+        from lstm_bench.atomic import write_json_atomic
+
+        if args.table:
+            print(sequential_table(json.loads(Path(args.table).read_text())), end="")
+            return 0
+        doc = run_sequential(args)
+        write_json_atomic(args.out, doc)
+        print(sequential_table(doc), end="")
+        print(f"study written to {args.out}", file=sys.stderr)
+        return 0
     if args.command == "run":
         from lstm_bench.atomic import write_json_atomic
 

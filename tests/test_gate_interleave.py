@@ -158,17 +158,17 @@ def test_run_ab_command(
         "theirs:LSTM": FakeBackend("base", machine, 1e-4),
     }
     monkeypatch.setattr(ab, "ab_backend", lambda spec, kind: backends[spec])
-    monkeypatch.setattr(ab, "ab_timer_settings", lambda min_time: SETTINGS)
+    monkeypatch.setattr(ab, "ab_timer_settings", lambda min_time=None: SETTINGS)
     monkeypatch.setattr(ab, "clock_for_device", lambda device, timing: machine)
     monkeypatch.chdir(tmp_path)
     args = argparse.Namespace(
         impl=["mine:LSTM"], baseline_impl="theirs:LSTM", device="cpu", threads=None, seed=0, min_time=0.5,
         cuda_timing="events", json=str(tmp_path / "ab.json"), max_slowdown="5%", alpha=None, format="markdown",
     )  # fmt: skip
-    assert ab.run_ab_command(args, CASES, Kind.LSTM) == 1
+    assert ab.run_ab_command(ab.ABOptions.from_args(args), CASES, Kind.LSTM) == 1
     out = capsys.readouterr().out
     assert out.startswith("### ❌ lstm-bench: 2 regressions") and "median paired ratio" in out
     assert json.loads((tmp_path / "ab.json").read_text())["paired"] is True
     args.impl = ["a:LSTM", "b:LSTM"]
     with pytest.raises(UsageError, match="exactly one --impl"):
-        ab.run_ab_command(args, CASES, Kind.LSTM)
+        ab.ABOptions.from_args(args)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from gate_helpers import scipy_stats
 
 from lstm_bench.gate import stats
 from lstm_bench.gate.stats import RatioEstimate, Verdict
@@ -83,7 +84,7 @@ def test_median_interval_order_statistics() -> None:
 
 @pytest.mark.parametrize(("n_a", "n_b"), [(3, 4), (8, 9), (20, 25), (150, 200)])
 def test_mann_whitney_matches_scipy(n_a: int, n_b: int) -> None:
-    sps = pytest.importorskip("scipy.stats")
+    sps = scipy_stats()
     rng = np.random.default_rng(n_a)
     a, b = rng.lognormal(0, 0.1, n_a), rng.lognormal(0.05, 0.1, n_b)
     ours = stats.mann_whitney_u(a, b)
@@ -95,12 +96,19 @@ def test_mann_whitney_matches_scipy(n_a: int, n_b: int) -> None:
 
 @pytest.mark.parametrize("n", [6, 30, 400])
 def test_wilcoxon_matches_scipy(n: int) -> None:
-    sps = pytest.importorskip("scipy.stats")
+    sps = scipy_stats()
     d = np.random.default_rng(n).normal(0.1, 0.3, n)
     ours = stats.wilcoxon_signed_rank(d)
     method = "exact" if n <= stats.EXACT_WILCOXON_MAX_N else "approx"
     theirs = sps.wilcoxon(d, method=method, correction=True)
     assert ours.p_value == pytest.approx(theirs.pvalue, rel=1e-9)
+
+
+@pytest.mark.parametrize(("n", "positives"), [(8, 8), (9, 7), (40, 29), (301, 170), (1000, 470)])
+def test_sign_test_matches_scipy_binomtest(n: int, positives: int) -> None:
+    sps = scipy_stats()
+    d = np.r_[np.full(positives, 0.01), np.full(n - positives, -0.02), 0.0]  # the zero is dropped
+    assert stats.sign_test(d).p_value == pytest.approx(sps.binomtest(positives, n, 0.5).pvalue, rel=1e-9)
 
 
 def test_compare_paired_point_and_interval() -> None:

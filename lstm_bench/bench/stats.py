@@ -15,6 +15,7 @@ numbers. Definitions, for n samples sorted as x_(1) <= ... <= x_(n):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,31 @@ def median(values: Sequence[float]) -> float:
     return quantile(sorted(values), 0.5)
 
 
+@functools.lru_cache(maxsize=256)
+def binomial_half_cdf(n: int) -> tuple[float, ...]:
+    """P(K <= k) for K ~ Binomial(n, 1/2), k = 0..n: exact integer sums up to n = 5000, log space beyond.
+
+    The one binomial table of lstm-bench: the median interval below, the gate's sign test and
+    its group-sequential boundaries all read it (cached: the gate asks for the same n often).
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    if n <= 5000:
+        total, running, comb, cdf = 1 << n, 0, 1, []
+        for k in range(n + 1):
+            running += comb
+            cdf.append(running / total)  # int / int rounds correctly however large
+            comb = comb * (n - k) // (k + 1)
+        return tuple(cdf)
+    log_half = n * math.log(2.0)
+    lg = math.lgamma(n + 1)
+    acc, out = 0.0, []
+    for k in range(n + 1):
+        acc += math.exp(lg - math.lgamma(k + 1) - math.lgamma(n - k + 1) - log_half)
+        out.append(min(acc, 1.0))
+    return tuple(out)
+
+
 def median_interval_coverage(n: int, rank: int) -> float:
     """P(rank <= K <= n - rank) for K ~ Binomial(n, 1/2): the coverage of [x_(rank), x_(n+1-rank)]."""
     if rank < 1 or 2 * rank > n + 1:
@@ -51,18 +77,28 @@ def median_interval_coverage(n: int, rank: int) -> float:
     return 1.0 - 2 * tail / (1 << n)
 
 
+def median_ci_rank(n: int, confidence: float) -> tuple[int, float]:
+    """(rank, coverage): the largest rank l with P(l <= K <= n - l) >= ``confidence`` (1 when none does)."""
+    if n < 1:
+        raise ValueError("confidence interval of no samples")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    cdf = binomial_half_cdf(n)
+    tail = (1.0 - confidence) / 2.0
+    rank = 1
+    while 2 * (rank + 1) <= n + 1 and cdf[rank] <= tail + 1e-12:  # cdf[rank] = P(K < rank + 1)
+        rank += 1
+    coverage = 1.0 - 2.0 * cdf[rank - 1] if 2 * rank <= n + 1 else 0.0
+    return rank, max(coverage, 0.0)
+
+
 def median_ci(values: Sequence[float], confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float, float]:
     """(low, high, coverage): the order-statistics confidence interval for the median (see module doc)."""
     if not values:
         raise ValueError("confidence interval of no samples")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     ordered = sorted(values)
     n = len(ordered)
-    rank = 1
-    while median_interval_coverage(n, rank + 1) >= confidence:
-        rank += 1
-    coverage = median_interval_coverage(n, rank)
+    rank, coverage = median_ci_rank(n, confidence)
     return float(ordered[rank - 1]), float(ordered[n - rank]), coverage
 
 

@@ -91,7 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--baseline-impl",
         metavar="SPEC",
         help="time the one --impl (the candidate) against SPEC (pkg.module:Name, or a backend such as "
-        "torch-native) interleaved in one process; exit 1 when a case is slower beyond the threshold",
+        "torch-native) interleaved in one process; exit 1 when a case is slower beyond the threshold "
+        "or inconclusive",
     )
     ab.add_argument(
         "--max-slowdown",
@@ -107,6 +108,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="text",
         choices=("text", "markdown", "json"),
         help="A/B output format (default text)",
+    )
+    ab.add_argument(
+        "--max-pairs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="per case: at most N interleaved pairs (default 4096); pairs are added until a decision",
+    )
+    ab.add_argument(
+        "--case-seconds",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="per case: at most this much timing (a cap; default 60 s, enough for 200 ms calls to decide)",
+    )
+    ab.add_argument(
+        "--allow-inconclusive",
+        action="store_true",
+        help="exit 0 when a case is inconclusive (its budget was spent before a decision); default exit 1",
     )
 
 
@@ -192,9 +212,11 @@ def run(args: argparse.Namespace) -> int:
     suite = get_suite(args.suite, args.device, kinds)
     cases = select(suite.cases, [Workload(w) for w in workloads] if workloads else None, dtypes)
     if args.baseline_impl:
-        from lstm_bench.gate.ab import run_ab_command
+        from lstm_bench.gate.ab import ABOptions, run_ab_command
 
-        return run_ab_command(args, cases, kinds[0] if kinds and len(kinds) == 1 else None)
+        return run_ab_command(
+            ABOptions.from_args(args), cases, kinds[0] if kinds and len(kinds) == 1 else None
+        )
     names = _split(args.backends) or list(DEFAULT_BACKENDS)
     backends = resolve_backends(names, list(args.impl), kinds[0] if kinds and len(kinds) == 1 else None)
     if not any(b.supports(c, args.device) for c in cases for b in backends):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 NAME = "compare"
-HELP = "compare two results files; exit 1 when a benchmark, conformance check or stability figure regressed"
+HELP = "compare two results files; exit 1 when a benchmark, conformance check or stability figure regressed (or a timing is inconclusive)"
 EXAMPLES = (
     "lstm-bench compare baseline.json candidate.json",
     "lstm-bench compare main.json pr.json --max-slowdown 5% --alpha 0.01 --format markdown > comment.md",
@@ -33,10 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", default="text", choices=("text", "markdown", "json"), help="output format (default text)"
     )
     parser.add_argument("--output", metavar="PATH", help="also write the output to PATH (atomically)")
+    parser.add_argument(
+        "--allow-inconclusive",
+        action="store_true",
+        help="exit 0 when a timing is inconclusive (its interval neither excludes the threshold nor shows a change beyond it)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load both files, compare, print; 1 when anything regressed, 0 otherwise (2 on bad input)."""
+    """Load both files, compare, print; 1 when anything regressed or a timing is inconclusive (unless allowed), 0 otherwise, 2 on bad input."""
     import sys
 
     from lstm_bench.atomic import write_text_atomic
@@ -56,5 +61,6 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         write_text_atomic(args.output, text)
     if args.format != "text":  # the verdict on stderr, so a redirected PR comment still shows it in the log
-        print(f"lstm-bench compare: {len(comparison.regressions)} regression(s)", file=sys.stderr)
-    return comparison.exit_code
+        undecided = f", {len(comparison.inconclusive)} inconclusive" if comparison.inconclusive else ""
+        print(f"lstm-bench compare: {len(comparison.regressions)} regression(s){undecided}", file=sys.stderr)
+    return comparison.exit_code_for(allow_inconclusive=args.allow_inconclusive)

@@ -4,6 +4,7 @@ Modules, one job each: ``stats`` (ratios, intervals, tests, the verdict; pure Nu
 (timing, conformance and stability regression rules), ``config`` (thresholds from
 ``pyproject.toml``), ``documents`` (reads the results sections into rule inputs), ``compare``
 (two results documents -> ``Comparison``), ``result`` (the result objects), ``format`` (text,
-markdown, JSON), ``interleave`` (A/B timing in one process on the bench ``Timer``, gated on the
-paired ratio) and ``ab`` (the ``lstm-bench bench --baseline-impl`` engine over the bench registry).
+markdown, JSON), ``sequential`` (the group-sequential design of the A/B gate: looks, exact boundaries, the
+decision), ``interleave`` (A/B timing in one process on the bench ``Timer``, pairs added until a
+look decides or the budget is spent) and ``ab`` (the ``lstm-bench bench --baseline-impl`` engine over the bench registry).
 """

@@ -31,7 +31,8 @@ from lstm_bench.errors import UsageError
 from lstm_bench.gate.stats import parse_fraction
 
 # Chosen from the power study (benchmarks/gate_power.py, docs/ci.md): with interleaved A/B samples
-# these give <= 1% false alarms and detect a 5% slowdown in >= 95% of 1-3 s comparisons.
+# these gave <= 1% false alarms and detected a 5% slowdown in >= 95% of comparisons; the
+# sequential A/B gate keeps alpha as its overall error over all looks (lstm_bench.gate.sequential).
 DEFAULT_MAX_SLOWDOWN = 0.03
 DEFAULT_ALPHA = 0.01
 DEFAULT_GRAD_NORM_FACTOR = 10.0

@@ -14,8 +14,18 @@ from lstm_bench.gate.stats import Verdict
 
 FORMATS = ("text", "markdown", "json")
 
-_MARK = {Verdict.REGRESSION: "REGRESSION", Verdict.IMPROVEMENT: "improved", Verdict.UNCHANGED: "ok"}
-_MD_MARK = {Verdict.REGRESSION: "❌ regression", Verdict.IMPROVEMENT: "🚀 faster", Verdict.UNCHANGED: "✅"}
+_MARK = {
+    Verdict.REGRESSION: "REGRESSION",
+    Verdict.IMPROVEMENT: "improved",
+    Verdict.UNCHANGED: "ok",
+    Verdict.INCONCLUSIVE: "INCONCLUSIVE",
+}
+_MD_MARK = {
+    Verdict.REGRESSION: "❌ regression",
+    Verdict.IMPROVEMENT: "🚀 faster",
+    Verdict.UNCHANGED: "✅",
+    Verdict.INCONCLUSIVE: "❔ inconclusive",
+}
 _SEVERITY_MD = {
     Severity.REGRESSION: "❌",
     Severity.ERROR: "⛔",
@@ -48,17 +58,38 @@ def _p(t: TimingComparison) -> str:
     return "-" if t.estimate is None else f"{t.estimate.p_value:.2g}"
 
 
+def _pairs(t: TimingComparison) -> str:
+    """Pairs the verdict rests on, '+' when the time budget stopped the case before its next look."""
+    if t.pairs is None:
+        return "-" if t.estimate is None else str(t.estimate.n_candidate)
+    return f"{t.pairs}{'+' if t.stopped == 'time budget' else ''}"
+
+
+def _sequential(comparison: Comparison) -> bool:
+    return any(t.design is not None for t in comparison.timings)
+
+
 def _method(comparison: Comparison) -> str:
+    if _sequential(comparison):
+        return (
+            "median paired ratio of interleaved runs, group-sequential order-statistics intervals "
+            "(simultaneous over the looks), pairs added until a decision or the per-case budget; "
+            "p: the fixed-sample sign test, for information (the interval decides)"
+        )
     if comparison.paired:
         return "median paired ratio of interleaved runs, order-statistics interval, sign test"
     return "ratio of medians, bootstrap interval, Mann-Whitney U test"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def _headline(comparison: Comparison) -> str:
-    n = len(comparison.regressions)
-    if n:
-        return f"{n} regression{'s' if n != 1 else ''}"
-    return "no regression"
+    n, m = len(comparison.regressions), len(comparison.inconclusive)
+    parts = [_plural(n, "regression")] if n else []
+    parts += [f"{m} inconclusive"] if m else []
+    return ", ".join(parts) if parts else "no regression"
 
 
 def _settings(comparison: Comparison) -> str:
@@ -82,6 +113,14 @@ def _sides(comparison: Comparison) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
+def _mark_detail(t: TimingComparison) -> str:
+    if t.verdict is Verdict.UNCHANGED:
+        return ""
+    if t.verdict is Verdict.INCONCLUSIVE:
+        return f" (±{t.max_slowdown * 100:g}% not excluded)"
+    return f" (> {t.max_slowdown * 100:g}%)"
+
+
 def to_text(comparison: Comparison) -> str:
     """Aligned columns per benchmark, then findings by severity, then the verdict line."""
     base, cand = _sides(comparison)
@@ -89,7 +128,8 @@ def to_text(comparison: Comparison) -> str:
     lines += [_settings(comparison), ""] if comparison.timings else [""]
     if comparison.timings:
         conf = f"{comparison.config.confidence * 100:g}% interval"
-        rows = [("benchmark", "baseline", "candidate", "change", conf, "p", "verdict")]
+        extra = ("pairs",) if comparison.paired else ()
+        rows = [("benchmark", "baseline", "candidate", "change", conf, "p", *extra, "verdict")]
         rows += [
             (
                 t.name,
@@ -98,20 +138,26 @@ def to_text(comparison: Comparison) -> str:
                 format_change(t.ratio),
                 _interval(t),
                 _p(t),
-                _MARK[t.verdict]
-                + ("" if t.verdict is Verdict.UNCHANGED else f" (> {t.max_slowdown * 100:g}%)"),
+                *((_pairs(t),) if comparison.paired else ()),
+                _MARK[t.verdict] + _mark_detail(t),
             )
             for t in comparison.timings
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        last = len(rows[0]) - 1
         for row in rows:
             lines.append(
                 "  ".join(
-                    cell.ljust(w) if i in (0, 6) else cell.rjust(w)
+                    cell.ljust(w) if i in (0, last) else cell.rjust(w)
                     for i, (cell, w) in enumerate(zip(row, widths, strict=True))
                 ).rstrip()
             )
         lines.append("")
+        undecided = [t for t in comparison.timings if t.verdict is Verdict.INCONCLUSIVE]
+        for t in undecided:
+            lines.append(f"{'INCONCLUSIVE':<11} [timing] {t.name}: {t.reason}")
+        if undecided:
+            lines.append("")
     for severity in Severity:
         for finding in comparison.of_severity(severity):
             lines.append(
@@ -128,18 +174,20 @@ def to_text(comparison: Comparison) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _md_row(t: TimingComparison) -> str:
+def _md_row(t: TimingComparison, paired: bool) -> str:
+    pairs = f" {_pairs(t)} |" if paired else ""
     return (
         f"| `{t.name}` | {format_seconds(t.baseline_median)} | {format_seconds(t.candidate_median)} | "
-        f"**{format_change(t.ratio)}** | {_interval(t)} | {_p(t)} | {_MD_MARK[t.verdict]} |"
+        f"**{format_change(t.ratio)}** | {_interval(t)} | {_p(t)} |{pairs} {_MD_MARK[t.verdict]} |"
     )
 
 
-def _md_table(timings: list[TimingComparison], confidence: float) -> list[str]:
+def _md_table(timings: list[TimingComparison], confidence: float, paired: bool = False) -> list[str]:
+    pairs, align = (" pairs |", " ---: |") if paired else ("", "")
     return [
-        f"| benchmark | baseline | candidate | change | {confidence * 100:g}% interval | p | verdict |",
-        "| --- | ---: | ---: | ---: | :---: | ---: | --- |",
-        *(_md_row(t) for t in timings),
+        f"| benchmark | baseline | candidate | change | {confidence * 100:g}% interval | p |{pairs} verdict |",
+        f"| --- | ---: | ---: | ---: | :---: | ---: |{align} --- |",
+        *(_md_row(t, paired) for t in timings),
     ]
 
 
@@ -150,7 +198,7 @@ def _md_finding(finding: Finding) -> str:
 def to_markdown(comparison: Comparison) -> str:
     """A PR comment: headline, changed benchmarks, findings, and the unchanged ones folded away."""
     base, cand = _sides(comparison)
-    icon = "❌" if comparison.regressed else "✅"
+    icon = "❌" if comparison.regressed else ("❔" if comparison.inconclusive else "✅")
     lines = [
         f"### {icon} lstm-bench: {_headline(comparison)}",
         "",
@@ -158,14 +206,16 @@ def to_markdown(comparison: Comparison) -> str:
     ]
     if comparison.timings:
         lines.append(
-            f"<sub>{_settings(comparison)}. A change counts only when significant *and* beyond the threshold.</sub>"
+            f"<sub>{_settings(comparison)}. A change counts only when significant *and* beyond the threshold; "
+            "ok only when the interval excludes a change beyond it; otherwise inconclusive.</sub>"
         )
     lines.append("")
     confidence = comparison.config.confidence
+    paired = comparison.paired
     changed = [t for t in comparison.timings if t.verdict is not Verdict.UNCHANGED]
     unchanged = [t for t in comparison.timings if t.verdict is Verdict.UNCHANGED]
     if changed:
-        lines += [*_md_table(changed, confidence), ""]
+        lines += [*_md_table(changed, confidence, paired), ""]
     important = [f for f in comparison.findings if f.severity is not Severity.NOTE]
     if important:
         lines += [*(_md_finding(f) for f in important), ""]
@@ -173,7 +223,7 @@ def to_markdown(comparison: Comparison) -> str:
         lines += [
             f"<details><summary>{len(unchanged)} benchmark{'s' if len(unchanged) != 1 else ''} unchanged</summary>",
             "",
-            *_md_table(unchanged, confidence),
+            *_md_table(unchanged, confidence, paired),
             "",
             "</details>",
             "",

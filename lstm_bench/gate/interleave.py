@@ -1,4 +1,4 @@
-"""Time two workloads in one process, interleaved, and gate on the paired ratio.
+"""Time two workloads in one process, interleaved, and gate on the paired ratio, sequentially.
 
 Rounds alternate A B, B A, A B, ... (each round a block of ``calls_per_round`` calls timed by
 the bench ``Timer``'s ``time_block``): pair i is (a_i, b_i) taken within a few milliseconds of
@@ -7,20 +7,41 @@ cancels in the paired log-ratio d_i = ln(b_i / a_i), and alternating which goes 
 any order effect (cache warmth left by the previous block). Both workloads are warmed up and
 calibrated first (``Timer.plan``); both use the larger of the two calls-per-round, so every
 block lasts at least the timer's ``round_time_s``.
+
+``gate_sequential`` (what ``bench --baseline-impl`` runs) adds pairs until a look of the
+group-sequential design (``lstm_bench.gate.sequential``) reaches a verdict, or the per-case
+``Budget`` (pairs, seconds) is spent: the looks are planned before the first timed pair from the
+warm-up's per-call estimate (as many doubling looks as fit in the budget), the time budget is a
+cap (when it runs out before the next look, the last look taken is final, which can only lose
+power, never validity), and the first look is always completed.
 """
 
 from __future__ import annotations
 
 import gc
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from lstm_bench.bench.timer import Timer
 from lstm_bench.gate.compare import compare_timing
 from lstm_bench.gate.config import GateConfig
 from lstm_bench.gate.result import Comparison, TimingComparison
+from lstm_bench.gate.sequential import (
+    DEFAULT_FIRST_LOOK,
+    DEFAULT_MAX_PAIRS,
+    MAX_PAIRS_LIMIT,
+    LookResult,
+    SequentialDesign,
+    decide_look,
+    plan_design,
+)
+from lstm_bench.gate.stats import Verdict, paired_log_ratios
 
 Progress = Callable[[int, int], None]
 
@@ -54,6 +75,44 @@ class PairedSamples:
         )
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Rounds:
+    """Takes pair after pair: rounds AB, BA, AB, ... of ``calls`` calls each, per-call seconds kept."""
+
+    def __init__(
+        self, baseline: Callable[[], object], candidate: Callable[[], object], timer: Timer, calls: int
+    ):
+        self.baseline, self.candidate, self.timer, self.calls = baseline, candidate, timer, calls
+        self.a: list[float] = []
+        self.b: list[float] = []
+        self.spent_a = self.spent_b = 0.0
+
+    def take(self) -> None:
+        timer, calls = self.timer, self.calls
+        if len(self.a) % 2 == 0:
+            block_a = timer.time_block(self.baseline, calls)
+            block_b = timer.time_block(self.candidate, calls)
+        else:
+            block_b = timer.time_block(self.candidate, calls)
+            block_a = timer.time_block(self.baseline, calls)
+        self.spent_a, self.spent_b = self.spent_a + block_a, self.spent_b + block_b
+        self.a.append(block_a / calls)
+        self.b.append(block_b / calls)
+
+    def samples(self, seconds: float) -> PairedSamples:
+        return PairedSamples(tuple(self.a), tuple(self.b), self.calls, seconds)
+
+
 def time_interleaved(
     baseline: Callable[[], object],
     candidate: Callable[[], object],
@@ -64,49 +123,141 @@ def time_interleaved(
 ) -> PairedSamples:
     """Warm up and calibrate both (``Timer.plan``), then time alternating rounds AB, BA, AB, ...
 
-    Without ``pairs``: as many pairs as ``timer.settings`` ask for, i.e. until each side has
-    ``min_time_s`` of measured time and at least ``min_rounds`` rounds, at most ``max_rounds``.
-    Returns per-call seconds, one sample per round and side.
+    A fixed-size measurement (the sequential gate is ``gate_sequential``). Without ``pairs``: as
+    many pairs as ``timer.settings`` ask for, i.e. until each side has ``min_time_s`` of measured
+    time and at least ``min_rounds`` rounds, at most ``max_rounds``. Returns per-call seconds,
+    one sample per round and side.
     """
     settings = timer.settings
     plan_a, plan_b = timer.plan(baseline), timer.plan(candidate)
-    calls = max(plan_a.calls_per_round, plan_b.calls_per_round)
     if pairs is not None and pairs < 1:
         raise ValueError(f"pairs must be at least 1, got {pairs}")
+    rounds = _Rounds(baseline, candidate, timer, max(plan_a.calls_per_round, plan_b.calls_per_round))
     limit = pairs if pairs is not None else settings.max_rounds
-    a: list[float] = []
-    b: list[float] = []
-    spent_a = spent_b = 0.0
-    enabled = gc.isenabled()
-    gc.disable()
     start = time.perf_counter()
-    try:
-        while len(a) < limit:
+    with _gc_paused():
+        while len(rounds.a) < limit:
             if (
                 pairs is None
-                and len(a) >= settings.min_rounds
-                and min(spent_a, spent_b) >= settings.min_time_s
+                and len(rounds.a) >= settings.min_rounds
+                and min(rounds.spent_a, rounds.spent_b) >= settings.min_time_s
             ):
                 break
-            if len(a) % 2 == 0:
-                block_a = timer.time_block(baseline, calls)
-                block_b = timer.time_block(candidate, calls)
-            else:
-                block_b = timer.time_block(candidate, calls)
-                block_a = timer.time_block(baseline, calls)
-            spent_a, spent_b = spent_a + block_a, spent_b + block_b
-            a.append(block_a / calls)
-            b.append(block_b / calls)
+            rounds.take()
             if progress is not None:
-                progress(len(a), limit)
-    finally:
-        if enabled:
-            gc.enable()
-    return PairedSamples(tuple(a), tuple(b), calls, time.perf_counter() - start)
+                progress(len(rounds.a), limit)
+    return rounds.samples(time.perf_counter() - start)
+
+
+DEFAULT_CASE_SECONDS = 60.0  # a 200 ms call: 135 pairs, looks at 16, 32, 64 and 135
+PLANNED_SHARE = 0.9  # looks are planned to end at 90% of the time budget: a margin for a slower machine
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one A/B case may spend: at most ``max_pairs`` pairs and ``seconds`` of timed rounds (a cap).
+
+    The first look (``first_look`` pairs, or more when alpha needs it) is always completed.
+    """
+
+    max_pairs: int = DEFAULT_MAX_PAIRS
+    seconds: float = DEFAULT_CASE_SECONDS
+    first_look: int = DEFAULT_FIRST_LOOK
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.first_look <= self.max_pairs <= MAX_PAIRS_LIMIT:
+            raise ValueError(
+                f"need 1 <= first look ({self.first_look}) <= max pairs ({self.max_pairs}) <= {MAX_PAIRS_LIMIT}"
+            )
+        if not self.seconds > 0 or not math.isfinite(self.seconds):
+            raise ValueError(f"the time budget must be positive seconds, got {self.seconds}")
+
+    def cap(self, pair_estimate_s: float) -> int:
+        """The planned number of pairs: ``max_pairs``, or fewer when pairs of ``pair_estimate_s`` would overrun 90% of ``seconds``."""
+        if pair_estimate_s <= 0:
+            return self.max_pairs
+        fits = math.floor(PLANNED_SHARE * self.seconds / pair_estimate_s)
+        return max(self.first_look, min(self.max_pairs, fits))
+
+
+@dataclass(frozen=True)
+class SequentialOutcome:
+    """A sequential A/B case: every pair timed, the design, the deciding look and why it stopped."""
+
+    samples: PairedSamples
+    design: SequentialDesign
+    look: int  # 0-based index of the look whose result is final
+    result: LookResult
+    stopped: str  # 'decided'; 'last look' (all planned pairs taken); 'time budget' (ran out before a look)
+
+
+def gate_sequential(
+    baseline: Callable[[], object],
+    candidate: Callable[[], object],
+    timer: Timer,
+    *,
+    alpha: float,
+    max_slowdown: float,
+    budget: Budget | None = None,
+    progress: Progress | None = None,
+) -> SequentialOutcome:
+    """Warm up and calibrate both, plan the looks, then take pairs until a look decides or the budget is spent."""
+    budget = budget or Budget()
+    plan_a, plan_b = timer.plan(baseline), timer.plan(candidate)
+    calls = max(plan_a.calls_per_round, plan_b.calls_per_round)
+    pair_estimate = calls * (plan_a.per_call_estimate_s + plan_b.per_call_estimate_s)
+    design = plan_design(alpha, budget.cap(pair_estimate), budget.first_look)
+    rounds = _Rounds(baseline, candidate, timer, calls)
+    start = time.perf_counter()
+    last = len(design.looks) - 1
+    look, result, stopped = 0, None, "last look"
+    pair_s = pair_estimate  # the last pair's wall time: a pair is taken only when it fits the budget
+    with _gc_paused():
+        for k, n in enumerate(design.looks):
+            while len(rounds.a) < n and (k == 0 or time.perf_counter() - start + pair_s <= budget.seconds):
+                before = time.perf_counter()
+                rounds.take()
+                pair_s = time.perf_counter() - before
+                if progress is not None:
+                    progress(len(rounds.a), design.looks[-1])
+            if len(rounds.a) < n:
+                stopped = "time budget"  # before look k: the previous look's result is final
+                break
+            look = k
+            d = paired_log_ratios(rounds.a[:n], rounds.b[:n])
+            result = decide_look(d, design, k, max_slowdown, final=k == last)
+            if result.verdict is not None:
+                stopped = "decided" if result.verdict is not Verdict.INCONCLUSIVE else "last look"
+                break
+    if result is None or result.verdict is None:  # the time budget ended it between looks
+        n = design.looks[look]
+        result = decide_look(
+            paired_log_ratios(rounds.a[:n], rounds.b[:n]), design, look, max_slowdown, final=True
+        )
+    return SequentialOutcome(rounds.samples(time.perf_counter() - start), design, look, result, stopped)
+
+
+def sequential_timing(name: str, outcome: SequentialOutcome, max_slowdown: float) -> TimingComparison:
+    """The ``TimingComparison`` of a sequential case: medians of the pairs used, the look's estimate and verdict."""
+    n = outcome.design.looks[outcome.look]
+    a, b = outcome.samples.baseline_s[:n], outcome.samples.candidate_s[:n]
+    return TimingComparison(
+        name,
+        float(np.median(a)),
+        float(np.median(b)),
+        outcome.result.estimate,
+        outcome.result.verdict or Verdict.INCONCLUSIVE,
+        outcome.result.reason,
+        max_slowdown,
+        pairs=n,
+        seconds=outcome.samples.seconds,
+        stopped=outcome.stopped,
+        design=outcome.design.to_dict(),
+    )
 
 
 def gate_paired(name: str, samples: PairedSamples, config: GateConfig) -> TimingComparison:
-    """The verdict on one interleaved A/B measurement (median paired ratio, sign test)."""
+    """The verdict on one fixed-size interleaved A/B measurement (median paired ratio, sign test, ``stats.decide``)."""
     return compare_timing(name, samples.baseline_s, samples.candidate_s, config, paired=True)
 
 

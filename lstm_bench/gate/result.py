@@ -1,8 +1,8 @@
 """The gate's result objects: findings, per-benchmark timing verdicts, and the whole ``Comparison``.
 
 ``Comparison.to_dict`` is the JSON the ``json`` format prints and ``lstm-bench report`` reads;
-``from_dict`` inverts it. Only REGRESSION findings and REGRESSION timing verdicts fail the gate
-(exit 1); ERROR findings (something that should have been comparable was not) are shown
+``from_dict`` inverts it. REGRESSION findings and REGRESSION timing verdicts fail the gate
+(exit 1), and so do INCONCLUSIVE timing verdicts unless allowed (``exit_code_for``); ERROR findings (something that should have been comparable was not) are shown
 prominently but do not, unless nothing at all could be compared (exit 2, raised by ``compare``).
 """
 
@@ -65,6 +65,10 @@ class TimingComparison:
     verdict: Verdict
     reason: str
     max_slowdown: float
+    pairs: int | None = None  # sequential A/B: the pairs the verdict rests on
+    seconds: float | None = None  # sequential A/B: wall time of the timed rounds
+    stopped: str | None = None  # sequential A/B: 'decided', 'last look' or 'time budget'
+    design: Mapping[str, Any] | None = None  # sequential A/B: ``SequentialDesign.to_dict()``
 
     @property
     def ratio(self) -> float:
@@ -84,6 +88,11 @@ class TimingComparison:
             "verdict": self.verdict.value,
             "reason": self.reason,
             "max_slowdown": self.max_slowdown,
+            "pairs": self.pairs,
+            "interval": None if self.estimate is None else [self.estimate.low, self.estimate.high],
+            "seconds": self.seconds,
+            "stopped": self.stopped,
+            "design": None if self.design is None else dict(self.design),
         }
 
     @classmethod
@@ -98,6 +107,10 @@ class TimingComparison:
             verdict=Verdict(data["verdict"]),
             reason=str(data["reason"]),
             max_slowdown=float(data["max_slowdown"]),
+            pairs=None if data.get("pairs") is None else int(data["pairs"]),
+            seconds=None if data.get("seconds") is None else float(data["seconds"]),
+            stopped=None if data.get("stopped") is None else str(data["stopped"]),
+            design=data.get("design"),
         )
 
 
@@ -130,9 +143,18 @@ class Comparison:
         return [f for f in self.findings if f.severity is severity]
 
     @property
+    def inconclusive(self) -> list[str]:
+        """One line per timing whose verdict is INCONCLUSIVE."""
+        return [f"{t.name}: {t.reason}" for t in self.timings if t.verdict is Verdict.INCONCLUSIVE]
+
+    def exit_code_for(self, *, allow_inconclusive: bool = False) -> int:
+        """1 when anything regressed, or a timing is inconclusive and that is not allowed; else 0."""
+        return 1 if self.regressed or (self.inconclusive and not allow_inconclusive) else 0
+
+    @property
     def exit_code(self) -> int:
-        """1 when anything regressed, else 0."""
-        return 1 if self.regressed else 0
+        """1 when anything regressed or a timing is inconclusive, else 0 (``exit_code_for`` to allow inconclusive)."""
+        return self.exit_code_for()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready comparison, versioned."""
@@ -145,6 +167,7 @@ class Comparison:
             "labels": dict(self.labels),
             "config": self.config.to_dict(),
             "regressed": self.regressed,
+            "inconclusive": [t.name for t in self.timings if t.verdict is Verdict.INCONCLUSIVE],
             "timings": [t.to_dict() for t in self.timings],
             "findings": [f.to_dict() for f in self.findings],
         }

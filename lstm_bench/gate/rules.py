@@ -18,9 +18,9 @@ from lstm_bench.gate.stats import (
     Decision,
     RatioEstimate,
     Verdict,
-    classify,
     compare_independent,
     compare_paired,
+    decide,
 )
 
 T_contra = TypeVar("T_contra", contravariant=True)
@@ -47,7 +47,7 @@ class RegressionRule(Protocol[T_contra]):
 
 @dataclass(frozen=True)
 class TimingRule:
-    """Slower beyond ``max_slowdown`` *and* significant at ``alpha`` (see ``stats.classify``).
+    """Slower beyond ``max_slowdown`` *and* significant at ``alpha`` (see ``stats.decide``).
 
     ``paired=True`` reads ``current``/``baseline`` as interleaved pairs (median paired ratio,
     sign test), else as independent samples (ratio of medians, Mann-Whitney U).
@@ -66,7 +66,7 @@ class TimingRule:
             estimate = compare_paired(baseline, current, confidence=confidence)
         else:
             estimate = compare_independent(baseline, current, confidence=confidence, seed=self.seed)
-        return estimate, classify(estimate, max_slowdown=self.max_slowdown, alpha=self.alpha)
+        return estimate, decide(estimate, max_slowdown=self.max_slowdown, alpha=self.alpha)
 
     def fails(self, current: Sequence[float], baseline: Sequence[float]) -> str | None:
         _, decision = self.assess(current, baseline)

@@ -1,6 +1,7 @@
 """Statistics of the regression gate: ratios of timings, their intervals, their tests, the verdict.
 
-Pure functions over plain sequences of seconds (NumPy and the standard library only).
+Pure functions over plain sequences of seconds (NumPy, the standard library and the shared
+binomial table and median interval of ``lstm_bench.bench.stats``).
 
 Two designs, two estimators:
 
@@ -12,11 +13,15 @@ Two designs, two estimators:
   distribution-free order-statistics interval for med d (from Binomial(n, 1/2)) and the
   two-sided exact sign test on d (the Wilcoxon signed-rank test is available too).
 
-The verdict (``classify``): a **regression** only when the change is statistically significant
+The verdict (``decide``): a **regression** only when the change is statistically significant
 (p < alpha) *and* beyond the threshold (r > 1 + max_slowdown); an **improvement** when
-p < alpha and r < 1 / (1 + max_slowdown); otherwise unchanged. Significance guards against
-noise, the threshold against real but irrelevant changes and against slow drift between runs,
-which no test on the samples of one run can see.
+p < alpha and r < 1 / (1 + max_slowdown); **unchanged** ("ok") only when the interval lies
+inside (1 / (1 + max_slowdown), 1 + max_slowdown), i.e. a change beyond the threshold is
+excluded; otherwise **inconclusive**. ``classify`` is the first half (significance and the
+threshold, three-way). Significance guards against noise, the threshold against real but
+irrelevant changes and against slow drift between runs, which no test on the samples of one run
+can see. The interleaved A/B gate applies the same rule at the looks of a group-sequential
+design (``lstm_bench.gate.sequential``).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from lstm_bench.bench.stats import binomial_half_cdf, median_ci
 
 Samples = Sequence[float] | NDArray[np.float64]  # times in seconds, or log-ratios
 
@@ -44,7 +51,8 @@ class Verdict(str, enum.Enum):
 
     REGRESSION = "regression"
     IMPROVEMENT = "improvement"
-    UNCHANGED = "unchanged"
+    UNCHANGED = "unchanged"  # decided: within the threshold ("ok")
+    INCONCLUSIVE = "inconclusive"  # the samples cannot tell unchanged from a change beyond the threshold
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class RatioEstimate:
     paired: bool
     n_baseline: int
     n_candidate: int
+    nominal_alpha: float | None = None  # sequential designs: the two-sided level of this look's interval
 
     @property
     def change(self) -> float:
@@ -89,6 +98,7 @@ class RatioEstimate:
             "paired": self.paired,
             "n_baseline": self.n_baseline,
             "n_candidate": self.n_candidate,
+            "nominal_alpha": self.nominal_alpha,
         }
 
     @classmethod
@@ -104,6 +114,7 @@ class RatioEstimate:
             paired=bool(data["paired"]),
             n_baseline=int(data["n_baseline"]),
             n_candidate=int(data["n_candidate"]),
+            nominal_alpha=None if data.get("nominal_alpha") is None else float(data["nominal_alpha"]),
         )
 
 
@@ -255,22 +266,6 @@ def wilcoxon_signed_rank(differences: Samples) -> TestResult:
     )
 
 
-def _binomial_half_cdf(n: int) -> NDArray[np.float64]:
-    """P(X <= k) for X ~ Binomial(n, 1/2), k = 0..n: exact integer sums up to n = 5000, log-space beyond."""
-    if n <= 5000:
-        total, running, comb, cdf = 2**n, 0, 1, np.empty(n + 1)
-        for k in range(n + 1):
-            running += comb
-            cdf[k] = running / total  # int / int rounds correctly however large
-            comb = comb * (n - k) // (k + 1)
-        return cdf
-    log_pmf = np.array(
-        [math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in range(n + 1)]
-    ) - n * math.log(2.0)
-    cdf_large: NDArray[np.float64] = np.minimum(np.cumsum(np.exp(log_pmf)), 1.0)
-    return cdf_large
-
-
 def sign_test(differences: Samples) -> TestResult:
     """Two-sided exact sign test on the non-zero differences: S = #{d_i > 0} ~ Binomial(n, 1/2) under H0."""
     d = np.asarray(differences, dtype=np.float64)
@@ -279,7 +274,7 @@ def sign_test(differences: Samples) -> TestResult:
     if n == 0:
         return TestResult(0.0, 1.0, "sign-all-zero")
     s = int(np.sum(d > 0))
-    cdf = _binomial_half_cdf(n)
+    cdf = binomial_half_cdf(n)
     lower = cdf[s]
     upper = 1.0 - (cdf[s - 1] if s > 0 else 0.0)
     return TestResult(float(s), float(min(1.0, 2.0 * min(lower, upper))), "sign-exact")
@@ -302,20 +297,15 @@ class MedianInterval:
 def median_interval(values: Samples, confidence: float) -> MedianInterval:
     """Distribution-free interval for the median: [x_(k), x_(n+1-k)] (1-based order statistics).
 
-    Coverage = 1 - 2 P(X <= k - 1) with X ~ Binomial(n, 1/2); k is the largest with coverage >=
+    ``lstm_bench.bench.stats.median_ci`` (the one implementation) as a ``MedianInterval``:
+    coverage = 1 - 2 P(X <= k - 1) with X ~ Binomial(n, 1/2); k is the largest with coverage >=
     ``confidence``. When even [min, max] falls short (tiny n), returns [min, max] and its coverage.
     """
-    _check_confidence(confidence)
-    x = np.sort(np.asarray(values, dtype=np.float64))
-    n = x.size
-    if n == 0:
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0:
         raise ValueError("median_interval of an empty sample")
-    cdf = _binomial_half_cdf(n)
-    tail = (1.0 - confidence) / 2.0
-    ok = np.flatnonzero(cdf[: (n + 1) // 2] <= tail + 1e-12)  # candidate k - 1 values
-    k = int(ok[-1]) + 1 if ok.size else 1
-    coverage = 1.0 - 2.0 * cdf[k - 1]
-    return MedianInterval(float(x[k - 1]), float(x[n - k]), float(coverage))
+    low, high, coverage = median_ci(x.tolist(), confidence)
+    return MedianInterval(low, high, coverage)
 
 
 def bootstrap_log_ratio_interval(
@@ -444,6 +434,33 @@ def classify(estimate: RatioEstimate, *, max_slowdown: float, alpha: float) -> D
     if r < 1.0 / (1.0 + max_slowdown):
         return Decision(Verdict.IMPROVEMENT, f"{change}: faster beyond the threshold (p={p:.2g} < {alpha:g})")
     return Decision(Verdict.UNCHANGED, f"{change}, significant but within ±{max_slowdown * 100:g}%")
+
+
+def within_threshold(low: float, high: float, max_slowdown: float) -> bool:
+    """Whether the ratio interval [low, high] lies inside (1 / (1 + max_slowdown), 1 + max_slowdown)."""
+    limit = 1.0 + max_slowdown
+    return 1.0 / limit < low and high < limit
+
+
+def decide(estimate: RatioEstimate, *, max_slowdown: float, alpha: float) -> Decision:
+    """``classify``, then an unchanged verdict stands only when the interval excludes a change beyond the threshold.
+
+    Regression / improvement: as ``classify``. Unchanged: [low, high] inside
+    (1 / (1 + max_slowdown), 1 + max_slowdown). Otherwise inconclusive: these samples cannot
+    tell an unchanged benchmark from one changed beyond the threshold.
+    """
+    decision = classify(estimate, max_slowdown=max_slowdown, alpha=alpha)
+    if decision.verdict is not Verdict.UNCHANGED:
+        return decision
+    interval = f"[{(estimate.low - 1) * 100:+.1f}%, {(estimate.high - 1) * 100:+.1f}%]"
+    change = f"{(estimate.ratio - 1.0) * 100:+.1f}%"
+    if within_threshold(estimate.low, estimate.high, max_slowdown):
+        return Decision(Verdict.UNCHANGED, f"{change}, interval {interval} inside ±{max_slowdown * 100:g}%")
+    return Decision(
+        Verdict.INCONCLUSIVE,
+        f"{decision.reason}, but the interval {interval} reaches beyond ±{max_slowdown * 100:g}%: "
+        f"cannot decide from {estimate.n_candidate} samples",
+    )
 
 
 def parse_fraction(text: str | float) -> float:

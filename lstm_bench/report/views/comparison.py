@@ -21,11 +21,19 @@ class ComparisonRow:
     baseline: str
     candidate: str
     change: str
-    verdict: str  # 'regression' | 'improvement' | 'unchanged' | 'error' | 'warning' | 'note'
+    verdict: str  # 'regression' | 'inconclusive' | 'improvement' | 'unchanged' | 'error' | 'warning' | 'note'
     detail: str
 
 
-_ORDER = {"regression": 0, "error": 1, "warning": 2, "improvement": 3, "unchanged": 4, "note": 5}
+_ORDER = {
+    "regression": 0,
+    "inconclusive": 1,
+    "error": 2,
+    "warning": 3,
+    "improvement": 4,
+    "unchanged": 5,
+    "note": 6,
+}
 
 
 def comparison_rows(comparison: Mapping[str, Any] | None) -> tuple[tuple[ComparisonRow, ...] | None, str]:
@@ -43,7 +51,7 @@ def comparison_rows(comparison: Mapping[str, Any] | None) -> tuple[tuple[Compari
                 category="timing",
                 baseline=fmt_seconds(timing.get("baseline_median_s")),
                 candidate=fmt_seconds(timing.get("candidate_median_s")),
-                change=_change_text(timing.get("ratio"), estimate),
+                change=_change_text(timing.get("ratio"), estimate, timing.get("pairs")),
                 verdict=text(timing.get("verdict") or "unchanged"),
                 detail=text(timing.get("reason")),
             )
@@ -67,14 +75,17 @@ def comparison_rows(comparison: Mapping[str, Any] | None) -> tuple[tuple[Compari
     )  # stable: timings before findings within a verdict
     regressions = sum(r.verdict == "regression" for r in rows)
     improvements = sum(r.verdict == "improvement" for r in rows)
+    undecided = sum(r.verdict == "inconclusive" for r in rows)
     timings = sum(r.category == "timing" for r in rows)
     names = " vs ".join(text(comparison.get(k)) for k in ("candidate", "baseline") if comparison.get(k))
     summary = f"{regressions} regression(s), {improvements} improvement(s); {timings} benchmark(s) timed on both sides"
+    if undecided:
+        summary = f"{regressions} regression(s), {undecided} inconclusive, {improvements} improvement(s); {timings} benchmark(s) timed on both sides"
     return tuple(rows), f"{names}: {summary}" if names else summary
 
 
-def _change_text(ratio_value: Any, estimate: Mapping[str, Any]) -> str:
-    """'1.29× [1.21, 1.37], p = 0.003': candidate / baseline with its interval and p-value."""
+def _change_text(ratio_value: Any, estimate: Mapping[str, Any], pairs_value: Any = None) -> str:
+    """'1.29× [1.21, 1.37], p = 0.003': candidate / baseline with its interval, p-value and (A/B) pairs."""
     ratio = as_float(ratio_value)
     if ratio is None:
         return MISSING
@@ -82,4 +93,6 @@ def _change_text(ratio_value: Any, estimate: Mapping[str, Any]) -> str:
     interval = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
     p_value = as_float(estimate.get("p_value"))
     p_text = f", p = {p_value:.2g}" if p_value is not None else ""
-    return f"{fmt_ratio(ratio)}{interval}{p_text}"
+    pairs = as_float(pairs_value)
+    pairs_text = f", {int(pairs)} pairs" if pairs is not None else ""
+    return f"{fmt_ratio(ratio)}{interval}{p_text}{pairs_text}"
