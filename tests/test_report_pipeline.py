@@ -187,3 +187,33 @@ def test_parallel_phases_use_the_scaleout_executor() -> None:
     assert _executor(ctx(workers=1), jobs=5) is None  # one worker: every job runs here
     assert _executor(ctx(workers=2), jobs=1) is None
     assert _executor(ctx(workers=2, device="cuda"), jobs=5) is None  # one device, one process
+
+
+@pytest.mark.parametrize("profile", ["quick", "default", "full"])
+def test_run_sweeps_are_budgeted_in_steps_with_the_wall_clock_only_a_cap(
+    monkeypatch: pytest.MonkeyPatch, profile: str
+) -> None:
+    """The run's sweep is ``stability.budgets.RUN_SWEEPS[profile]``: a binding step budget on one thread."""
+    from lstm_bench.report.phases import stability_phase
+    from lstm_bench.report.pipeline import RUN_PROFILES
+    from lstm_bench.stability.budgets import RUN_SWEEPS
+
+    seen: list[Any] = []
+
+    class Stop(Exception):
+        pass
+
+    def capture(plan: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(plan)
+        raise Stop
+
+    monkeypatch.setattr("lstm_bench.stability.sweep.run_sweep", capture)
+    ctx = RunContext(RunOptions(profile=profile, workers=1), RUN_PROFILES[profile], {})
+    with pytest.raises(Stop):
+        stability_phase(ctx, PhaseProgress("stability", 0, stream=io.StringIO()))
+    (plan,) = seen
+    sweep = RUN_SWEEPS[RUN_PROFILES[profile].sweep]
+    assert plan.profile == sweep and plan.config.max_steps == sweep.max_steps < 10_000
+    assert plan.config.threads == 1
+    # the cap is a safety net: at least 10 ms a step at the longest horizon (several times a calm step)
+    assert plan.config.max_seconds >= sweep.max_steps * 0.01
