@@ -91,6 +91,60 @@ def test_run_unwritable_out_is_exit_2_before_any_work(
     assert "cannot write reports there" in capsys.readouterr().err
 
 
+def _no_work(*args: object, **kwargs: object) -> object:
+    raise AssertionError("the pipeline started although an input was bad")
+
+
+def test_run_out_where_no_file_can_be_created_is_exit_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permission bits are not asked (root passes them): a probe file must be creatable there."""
+    import os
+
+    monkeypatch.setattr("lstm_bench.report.pipeline.run_pipeline", _no_work)
+    if os.path.isdir("/proc/self"):  # a folder in which nobody, root included, can create a file
+        assert main(["run", "--profile", "quick", "--out", "/proc/self/lstm-bench-reports"]) == 2
+        err = capsys.readouterr().err
+        assert "cannot write reports there" in err and len(err.strip().splitlines()) == 1
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.geteuid() != 0:  # root writes into 0o555 folders: nothing to refuse then
+            assert main(["run", "--out", str(locked / "reports")]) == 2
+            assert "cannot write reports there" in capsys.readouterr().err
+        assert not list(locked.iterdir())  # the probe never stays behind
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.parametrize("content", [None, "{not json", '{"schema": "something-else"}'])
+def test_run_unreadable_baseline_is_exit_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, content: str | None
+) -> None:
+    monkeypatch.setattr("lstm_bench.report.pipeline.run_pipeline", _no_work)
+    baseline = tmp_path / "baseline.json"
+    if content is not None:
+        baseline.write_text(content)
+    assert main(["run", "--out", str(tmp_path / "reports"), "--baseline", str(baseline)]) == 2
+    err = capsys.readouterr().err
+    assert "baseline.json" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "reports").exists()
+
+
+def test_run_bad_impl_or_workers_is_exit_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("lstm_bench.report.pipeline.run_pipeline", _no_work)
+    out = ["--out", str(tmp_path / "reports")]
+    assert main(["run", *out, "--impl", "torch.nn:LSTM", "--impl", "torch.nn:NoSuchCell"]) == 2
+    assert "NoSuchCell" in capsys.readouterr().err
+    assert main(["run", *out, "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+    assert main(["run", *out, "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "give one of them" in capsys.readouterr().err
+
+
 def test_run_cuda_without_cuda_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import torch
 

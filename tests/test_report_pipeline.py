@@ -12,7 +12,6 @@ import report_docs as docs
 
 from lstm_bench.cli import main
 from lstm_bench.report import publish
-from lstm_bench.report.jobs import run_jobs
 from lstm_bench.report.pipeline import (
     Phase,
     PhaseOutput,
@@ -173,29 +172,48 @@ def test_progress_is_quiet_off_a_terminal() -> None:
     assert len(lines) == 2 and lines[0].startswith("▶ gates") and lines[1].startswith("✓ gates")
 
 
-def _square(x: int, emit: Any) -> int:
-    emit(("done", x))
-    return x * x
+def test_parallel_phases_use_the_scaleout_executor() -> None:
+    """Conformance and the sweep run on scale-out's executors (one job runner for every command)."""
+    from lstm_bench.report.phases import _executor
+    from lstm_bench.report.pipeline import RUN_PROFILES
+    from lstm_bench.scaleout.executors import LocalPool
+
+    def ctx(**options: Any) -> RunContext:
+        return RunContext(RunOptions(**options), RUN_PROFILES["quick"], {})
+
+    pool = _executor(ctx(workers=2), jobs=5)
+    assert isinstance(pool, LocalPool) and pool.workers == 2 and pool.threads == 1
+    pool.shutdown()
+    assert _executor(ctx(workers=1), jobs=5) is None  # one worker: every job runs here
+    assert _executor(ctx(workers=2), jobs=1) is None
+    assert _executor(ctx(workers=2, device="cuda"), jobs=5) is None  # one device, one process
 
 
-def test_jobs_run_in_order_and_report_events() -> None:
-    events: list[Any] = []
-    assert run_jobs(_square, [1, 2, 3], workers=1, on_event=events.append) == [1, 4, 9]
-    assert events == [("done", 1), ("done", 2), ("done", 3)]
+@pytest.mark.parametrize("profile", ["quick", "default", "full"])
+def test_run_sweeps_are_budgeted_in_steps_with_the_wall_clock_only_a_cap(
+    monkeypatch: pytest.MonkeyPatch, profile: str
+) -> None:
+    """The run's sweep is ``stability.budgets.RUN_SWEEPS[profile]``: a binding step budget on one thread."""
+    from lstm_bench.report.phases import stability_phase
+    from lstm_bench.report.pipeline import RUN_PROFILES
+    from lstm_bench.stability.budgets import RUN_SWEEPS
 
+    seen: list[Any] = []
 
-def test_jobs_on_two_processes_keep_order_and_events() -> None:
-    events: list[Any] = []
-    assert run_jobs(_square, [1, 2, 3, 4], workers=2, on_event=events.append) == [1, 4, 9, 16]
-    assert sorted(events) == [("done", 1), ("done", 2), ("done", 3), ("done", 4)]
+    class Stop(Exception):
+        pass
 
+    def capture(plan: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(plan)
+        raise Stop
 
-def _fail_on_three(x: int, emit: Any) -> int:
-    if x == 3:
-        raise ValueError("three")
-    return x
-
-
-def test_a_worker_exception_reaches_the_caller() -> None:
-    with pytest.raises(ValueError, match="three"):
-        run_jobs(_fail_on_three, [1, 2, 3], workers=2)
+    monkeypatch.setattr("lstm_bench.stability.sweep.run_sweep", capture)
+    ctx = RunContext(RunOptions(profile=profile, workers=1), RUN_PROFILES[profile], {})
+    with pytest.raises(Stop):
+        stability_phase(ctx, PhaseProgress("stability", 0, stream=io.StringIO()))
+    (plan,) = seen
+    sweep = RUN_SWEEPS[RUN_PROFILES[profile].sweep]
+    assert plan.profile == sweep and plan.config.max_steps == sweep.max_steps < 10_000
+    assert plan.config.threads == 1
+    # the cap is a safety net: at least 10 ms a step at the longest horizon (several times a calm step)
+    assert plan.config.max_seconds >= sweep.max_steps * 0.01

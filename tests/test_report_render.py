@@ -117,6 +117,32 @@ def test_speedup_and_longest_horizon_come_from_the_results() -> None:
     assert rows["torch-ref"].noisy and not rows["torch-native"].noisy  # IQR 20 % vs 2 % of the median
 
 
+def test_speedup_is_the_interleaved_ratio_with_its_interval_when_the_record_has_one() -> None:
+    document = docs.document(native_s=0.07)
+    paired = docs.bench_record("impl:mypkg:Fused", 0.05)  # medians say 1.40x; the interleaved pairs 1.25x
+    paired["speedup"] = {
+        "baseline": "torch-native",
+        "ratio": 1.25,
+        "low": 1.2,
+        "high": 1.3,
+        "coverage": 0.96,
+        "pairs": 20,
+    }
+    document["benchmarks"].append(paired)
+    document["conformance"].append(docs.conformance_report("mypkg:Fused"))
+    view = build_report([Source("run", document)])
+    rows = {r.backend: r for r in view.bench_rows}
+    assert rows["impl:mypkg:Fused"].speedup == "1.25× [1.20, 1.30]"
+    assert (
+        rows["impl:mypkg:Fused"].speedup_value == 1.25
+        and "not interleaved" not in rows["impl:mypkg:Fused"].note
+    )
+    assert "not interleaved" in rows["torch-ref"].note  # the fixture's torch-ref record has no pairs
+    card = next(v for v in view.verdicts if v.name == "mypkg:Fused")
+    assert card.speed.startswith("1.25× torch-native speed")
+    assert "1.25× [1.20, 1.30]" in render_html([document])
+
+
 def test_gradient_table_reports_log_ratio_jacobian_and_regime() -> None:
     document = docs.document()
     document["stability"]["diagnostics"].append(docs.diagnostic("tanh RNN", "rnn", "default", 10, 0.5))

@@ -31,6 +31,14 @@ def test_quick_run_writes_a_complete_report(
         "lstm_bench.reference.torch_ref:LSTM",
         "torch.nn:LSTM",
     }
+    longest = {g["model"]: g["longest_horizon"] for g in results["stability"]["summary"]}
+    # budgets in steps: the quick sweep's verdict is the machine's-load-free 40 vs 10 (stability.budgets)
+    assert (longest["LSTM (chrono)"] or 0) > (longest["tanh RNN"] or 0)
+    assert all(g["timed_out_at"] is None for g in results["stability"]["summary"])
+    speedups = [
+        r["speedup"] for r in results["benchmarks"] if r["backend"] != "torch-native" and r["status"] == "ok"
+    ]
+    assert speedups and all(s is not None and s["low"] <= s["ratio"] <= s["high"] for s in speedups)
     html = (latest / "index.html").read_text()
     assert parse_strict(html).errors == []
     out = capsys.readouterr().out

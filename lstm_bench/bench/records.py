@@ -3,7 +3,9 @@
 A record holds what a later comparison needs to judge like with like: the backend (and the
 implementation spec), the case (kind, workload, sizes, dtype), the device, the thread count, the
 raw per-call samples in seconds (one per timed round) and how they were taken, the FLOP counts,
-the GEMM peak it is measured against, and a status: ``ok``, ``skipped`` (with the reason: no
+the GEMM peak it is measured against, the speed-up over torch-native from rounds interleaved
+with it (``speedup``: ratio, interval, pairs; None for torch-native itself, for foreign files
+and when torch-native did not run the case), and a status: ``ok``, ``skipped`` (with the reason: no
 GPU, no compiler...) or ``error`` (the implementation raised; the message is kept).
 
 ``records_from_document`` reads the "benchmarks" section of an lstm-bench results document, or a
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lstm_bench.bench.flops import FlopCount, gflops_per_s
+from lstm_bench.bench.paired import Speedup
 from lstm_bench.bench.stats import Summary, summarize
 from lstm_bench.bench.workloads import Case
 from lstm_bench.errors import UsageError
@@ -53,6 +56,7 @@ class BenchmarkRecord:
     impl: str | None = None
     source: str = "lstm-bench"
     host: str | None = None  # the machine that measured it (scale-out runs grids on several hosts)
+    speedup: Speedup | None = None  # vs torch-native, from rounds interleaved with it (``bench.paired``)
     stored_summary: Summary | None = field(default=None, compare=False)  # when samples were not kept
 
     def __post_init__(self) -> None:
@@ -159,6 +163,7 @@ class BenchmarkRecord:
             "peak_gflops": self.peak_gflops,
             "source": self.source,
             "host": self.host,
+            "speedup": self.speedup.to_dict() if self.speedup is not None else None,
             "stats": summary.to_dict() if summary is not None else None,
             "gflops": _finite_or_none(self.gflops),
             "deepbench_gflops": _finite_or_none(self.deepbench_gflops),
@@ -175,6 +180,7 @@ class BenchmarkRecord:
             samples = tuple(float(s) for s in data.get("samples_s") or ())
             stats = data.get("stats")
             flops = data.get("flops")
+            speedup = data.get("speedup")
             return cls(
                 name=str(data["name"]),
                 backend=str(data["backend"]),
@@ -199,6 +205,7 @@ class BenchmarkRecord:
                 impl=_opt(str, data.get("impl")),
                 source=str(data.get("source", "lstm-bench")),
                 host=_opt(str, data.get("host")),
+                speedup=Speedup.from_dict(speedup) if isinstance(speedup, dict) else None,
                 stored_summary=Summary.from_dict(stats) if isinstance(stats, dict) and not samples else None,
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -1,8 +1,10 @@
 """Run a grid of cases on a set of backends and return records: the engine behind ``lstm-bench bench``.
 
 Order of work: fix the thread count; sample the machine's load; measure the GEMM peak of every
-dtype in the grid; then, case by case, time every backend on that case one after another (so slow
-drift of the machine touches all backends of a case alike); sample the load again. A backend that
+dtype in the grid; then, case by case, time every backend of that case in the same interleaved
+rounds (``paired.time_rounds``: round i holds one block of each backend, order reversed every
+other round), so each backend's speed-up over torch-native is the median of paired ratios
+(``record.speedup``, with its interval) and between-run drift cancels; sample the load again. A backend that
 cannot run here gives ``skipped`` records with its reason; a workload that raises gives an
 ``error`` record with the message; Ctrl-C propagates (nothing is written by this module).
 """
@@ -11,14 +13,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lstm_bench.bench.flops import FLOP_MODEL
 from lstm_bench.bench.load import MachineLoad, machine_load
+from lstm_bench.bench.paired import paired_speedup, time_rounds
 from lstm_bench.bench.peak import PeakResult, measure_gemm_peak
 from lstm_bench.bench.records import BenchmarkRecord
-from lstm_bench.bench.registry import Backend, BackendUnavailable
+from lstm_bench.bench.registry import BASELINE, Backend, BackendUnavailable, Prepared
 from lstm_bench.bench.timer import BlockClock, Timer, TimerSettings, clock_for_device
 from lstm_bench.bench.workloads import Case
 
@@ -76,11 +79,10 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
     return f"{type(exc).__name__}: {text[:limit]}"
 
 
-def _one(backend: Backend, case: Case, device: str, timer: Timer, seed: int, threads: int) -> BenchmarkRecord:
-    """Prepare and time one (backend, case); failures become skipped or error records."""
-    common: dict[str, Any] = {"threads": threads, "impl": backend.impl_spec}
+def _prepare(backend: Backend, case: Case, device: str, seed: int, common: dict[str, Any]) -> Any:
+    """The backend's prepared workload for ``case``, or the skipped / error record that replaces it."""
     try:
-        prepared = backend.prepare(case, device, seed)
+        return backend.prepare(case, device, seed)
     except BackendUnavailable as exc:
         return BenchmarkRecord.for_case(
             backend.name, case, device, status="skipped", reason=str(exc), **common
@@ -88,22 +90,77 @@ def _one(backend: Backend, case: Case, device: str, timer: Timer, seed: int, thr
     except Exception as exc:
         reason = f"setup raised {_one_line(exc)}"
         return BenchmarkRecord.for_case(backend.name, case, device, status="error", reason=reason, **common)
-    try:
-        m = timer.measure(prepared.step)
-    except Exception as exc:
-        reason = f"workload raised {_one_line(exc)}"
-        return BenchmarkRecord.for_case(backend.name, case, device, status="error", reason=reason, **common)
-    return BenchmarkRecord.for_case(
-        backend.name,
-        case,
-        device,
-        samples_s=m.samples_s,
-        calls_per_round=m.calls_per_round,
-        warmup_calls=m.warmup_calls,
-        first_call_s=m.first_call_s,
-        compile_s=prepared.compile_s,
-        **common,
-    )
+
+
+def _time_case(
+    case: Case,
+    backends: Sequence[Backend],
+    device: str,
+    timer: Timer,
+    seed: int,
+    threads: int,
+    reasons: dict[str, str | None],
+    report: ProgressFn,
+    first: int,
+    total: int,
+) -> list[BenchmarkRecord]:
+    """Every backend of one case, timed in the same interleaved rounds (``paired.time_rounds``)."""
+    out: list[BenchmarkRecord | None] = []
+    timed: list[tuple[int, Backend, Prepared]] = []
+    for k, backend in enumerate(backends):
+        report(
+            first + k,
+            total,
+            f"{case.kind.value} {case.workload.value} {case.sizes} {case.dtype} {backend.name}",
+        )
+        common: dict[str, Any] = {"threads": threads, "impl": backend.impl_spec}
+        reason = reasons[backend.name]
+        if reason is not None:
+            out.append(
+                BenchmarkRecord.for_case(
+                    backend.name, case, device, status="skipped", reason=reason, **common
+                )
+            )
+            continue
+        prepared = _prepare(backend, case, device, seed, common)
+        out.append(prepared if isinstance(prepared, BenchmarkRecord) else None)
+        if not isinstance(prepared, BenchmarkRecord):
+            timed.append((k, backend, prepared))
+    measured = time_rounds([p.step for _, _, p in timed], timer)
+    for (k, backend, prepared), m in zip(timed, measured, strict=True):
+        common = {"threads": threads, "impl": backend.impl_spec}
+        if isinstance(m, Exception):
+            reason = f"workload raised {_one_line(m)}"
+            out[k] = BenchmarkRecord.for_case(
+                backend.name, case, device, status="error", reason=reason, **common
+            )
+            continue
+        out[k] = BenchmarkRecord.for_case(
+            backend.name,
+            case,
+            device,
+            samples_s=m.samples_s,
+            calls_per_round=m.calls_per_round,
+            warmup_calls=m.warmup_calls,
+            first_call_s=m.first_call_s,
+            compile_s=prepared.compile_s,
+            **common,
+        )
+    records = [r for r in out if r is not None]
+    return _with_speedups(records, timer.settings.confidence)
+
+
+def _with_speedups(records: list[BenchmarkRecord], confidence: float) -> list[BenchmarkRecord]:
+    """Each measured record of one case with its paired speed-up over the baseline measured beside it."""
+    base = next((r for r in records if r.backend == BASELINE and r.status == "ok" and r.samples_s), None)
+    if base is None:
+        return records
+    return [
+        replace(r, speedup=paired_speedup(BASELINE, base.samples_s, r.samples_s, confidence))
+        if r is not base and r.status == "ok" and len(r.samples_s) == len(base.samples_s)
+        else r
+        for r in records
+    ]
 
 
 def run_benchmarks(
@@ -156,22 +213,14 @@ def _run(
     peak_of = {p.dtype: p.gflops for p in peaks}
 
     records: list[BenchmarkRecord] = []
-    for k, (case, backend) in enumerate(work, start=len(dtypes)):
-        report(k, total, f"{case.kind.value} {case.workload.value} {case.sizes} {case.dtype} {backend.name}")
-        reason = reasons[backend.name]
-        if reason is not None:
-            record = BenchmarkRecord.for_case(
-                backend.name,
-                case,
-                device,
-                status="skipped",
-                reason=reason,
-                threads=used_threads,
-                impl=backend.impl_spec,
-            )
-        else:
-            record = _one(backend, case, device, timer, seed, used_threads)
-        records.append(record.with_peak(peak_of.get(case.dtype)))
+    done = len(dtypes)
+    for case in cases:
+        mine = [b for b in backends if b.supports(case, device)]
+        if not mine:
+            continue
+        timed = _time_case(case, mine, device, timer, seed, used_threads, reasons, report, done, total)
+        records += [r.with_peak(peak_of.get(case.dtype)) for r in timed]
+        done += len(mine)
     report(total, total, "done")
 
     load_after = machine_load()

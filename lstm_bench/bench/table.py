@@ -29,15 +29,33 @@ def _fmt(value: float | None, pattern: str) -> str:
 
 
 def speedups(records: Iterable[BenchmarkRecord], baseline: str = BASELINE) -> dict[str, float]:
-    """record.name -> baseline median / record median for the same case (> 1: faster than the baseline)."""
+    """record.name -> speed-up over ``baseline`` on the same case (> 1: faster than the baseline).
+
+    The paired ratio of rounds interleaved with the baseline (``record.speedup``) where the record
+    has one; otherwise (files from before interleaving, pytest-benchmark JSON) the ratio of the
+    two medians, which ``unpaired`` names so that tables can mark it.
+    """
     records = list(records)
     base = {r.case_key: r.median_s for r in records if r.backend == baseline and r.median_s}
     out: dict[str, float] = {}
     for r in records:
+        if r.speedup is not None and r.speedup.baseline == baseline:
+            out[r.name] = r.speedup.ratio
+            continue
         reference = base.get(r.case_key)
         if reference and r.median_s:
             out[r.name] = reference / r.median_s
     return out
+
+
+def speedup_text(record: BenchmarkRecord, ratios: dict[str, float], baseline: str = BASELINE) -> str:
+    """'0.57x [0.55, 0.59]' (paired, with its interval), '1.00x' (the baseline), '0.67x~' (unpaired), '-'."""
+    if record.speedup is not None and record.speedup.baseline == baseline:
+        return record.speedup.text()
+    ratio = ratios.get(record.name)
+    if ratio is None:
+        return "-"
+    return f"{ratio:.2f}x" + ("" if record.backend == baseline else "~")
 
 
 def format_table(records: Sequence[BenchmarkRecord], baseline: str = BASELINE) -> str:
@@ -77,7 +95,7 @@ def format_table(records: Sequence[BenchmarkRecord], baseline: str = BASELINE) -
                 spread,
                 _fmt(r.gflops, "{:.1f}"),
                 _fmt(r.percent_of_peak, "{:.1f}%"),
-                _fmt(ratio.get(r.name), "{:.2f}x"),
+                speedup_text(r, ratio, baseline),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -90,6 +108,15 @@ def format_table(records: Sequence[BenchmarkRecord], baseline: str = BASELINE) -
         for row in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    if any(r.speedup is not None for r in measured):
+        lines.append(
+            f"vs {baseline}: median of per-round ratios {baseline} time / backend time, timed interleaved "
+            "in the same rounds [95% interval]"
+        )
+    if any(speedup_text(r, ratio, baseline).endswith("~") for r in measured):
+        lines.append(
+            f"~ ratio of two medians not timed together: drifts with the machine's load; rerun to pair with {baseline}"
+        )
     if any_noisy:
         lines.append("* noisy: IQR above 10% of the median; rerun on a quieter machine before trusting it")
     lines += _not_measured(records)

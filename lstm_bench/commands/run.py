@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--baseline", default=None, metavar="RESULTS.json", help="compare with an earlier run's results"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    from lstm_bench.scaleout.options import add_scaleout_arguments
+
+    add_scaleout_arguments(parser)  # conformance and sweep jobs; the benchmarks always run alone, here
 
 
 def _device(name: str) -> str:
@@ -49,30 +52,66 @@ def _device(name: str) -> str:
 
 
 def _check_writable(out: str) -> None:
-    """Fail now, not after minutes of work, when the reports folder cannot be created or written."""
+    """Fail now, not after minutes of work, when the reports folder cannot be created or written.
+
+    Permission bits do not say it (root passes every ``os.access`` test, read-only mounts and
+    /proc refuse anyway): a probe file is created, and removed, in ``out`` or, when ``out`` does
+    not exist yet, in its nearest existing parent, where the report folder would be created.
+    """
     import os
+    import tempfile
     from pathlib import Path
 
     from lstm_bench.errors import UsageError
 
     folder = Path(out).resolve()
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
-    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: cannot write reports there ({existing} is not a writable folder)")
+    if existing is None or not existing.is_dir():
+        raise UsageError(f"--out {out}: cannot write reports there ({existing} is not a folder)")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".lstm-bench-probe-", dir=existing)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"--out {out}: cannot write reports there ({existing}: {reason})") from None
+
+
+def _check_scaleout(args: argparse.Namespace) -> None:
+    """--workers and --scheduler make sense (and a named scheduler answers) before any work."""
+    from lstm_bench.errors import UsageError
+    from lstm_bench.scaleout.executors import DaskPool, scheduler_address
+
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    address = scheduler_address(args.scheduler, args.workers)
+    if address is not None:
+        DaskPool.connect(
+            address, source="--scheduler" if args.scheduler else "$LSTM_BENCH_SCHEDULER"
+        ).shutdown()
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run every phase, print a summary and the report's path; exit 1 when a check failed or a regression was found."""
+    """Validate every input, run every phase, print a summary and the report's path.
+
+    Exit 1 when a check failed or a regression was found; 2 (one line, before any work) when an
+    ``--impl`` does not load, ``--baseline`` cannot be read, ``--out`` cannot be written or the
+    scale-out flags are wrong.
+    """
     from pathlib import Path
 
     from lstm_bench.loader import load_impl, parse_kind
+    from lstm_bench.report.inputs import load_document
     from lstm_bench.report.pipeline import RunOptions, run_pipeline
     from lstm_bench.report.summary import print_summary
 
     kind = parse_kind(args.kind)
     for spec in args.impl:
         load_impl(spec, kind)  # every load problem is one line and exit 2, before any long work
+    if args.baseline is not None:
+        load_document(args.baseline)  # unreadable or malformed: one line and exit 2, now
     _check_writable(args.out)
+    _check_scaleout(args)
     options = RunOptions(
         impls=tuple(args.impl),
         kind=None if kind is None else kind.value,
@@ -81,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         out=Path(args.out),
         baseline=None if args.baseline is None else Path(args.baseline),
         seed=args.seed,
+        workers=args.workers,
+        scheduler=args.scheduler,
     )
     outcome = run_pipeline(options)
     print_summary(outcome)

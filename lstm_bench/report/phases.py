@@ -1,10 +1,13 @@
 """The phases of ``lstm-bench run``, each a thin adapter over its capability's library entry point.
 
 * ``conformance``: ``lstm_bench.conformance.run_conformance`` on every implementation (our
-  references and torch.nn's modules of the profile's kinds, plus every ``--impl``), the
-  implementations spread over the cores (``jobs``); section ``"conformance"``.
+  references and torch.nn's modules of the profile's kinds, plus every ``--impl``), one job per
+  implementation on scale-out's runner (``scaleout.run_jobs``: a local process pool, or a Dask
+  cluster with ``--scheduler``; a failed job is retried once); section ``"conformance"``.
 * ``stability``: gradient-norm profiles and the recall horizon sweep from
-  ``lstm_bench.stability``; section ``"stability"``.
+  ``lstm_bench.stability`` (the profile's ``stability.budgets.RUN_SWEEPS`` entry: budgets in
+  optimizer steps, so the verdicts do not depend on the machine's load), on the same runner;
+  section ``"stability"``.
 * ``gates``: gate activation histograms of the references (``gates``); section ``"gates"``.
 * ``benchmarks``: ``lstm_bench.bench`` over the registry's backends and every ``--impl``, with
   the GEMM peak measured in the same run; section ``"benchmarks"``. Runs last and alone, so
@@ -15,13 +18,16 @@ A phase whose capability is not installed raises ``PhaseUnavailable``; the run g
 
 from __future__ import annotations
 
-import os
+from concurrent.futures import Executor
 from typing import Any
 
 from lstm_bench.report.pipeline import Phase, PhaseOutput, PhaseUnavailable, RunContext
 from lstm_bench.report.progress import PhaseProgress
 
-__all__ = ["PHASES", "REFERENCE_SPECS", "implementations"]
+__all__ = ["MAX_LOCAL_WORKERS", "PHASES", "REFERENCE_SPECS", "implementations"]
+
+#: Local worker processes at most, one torch thread each (the conformance and sweep jobs are small).
+MAX_LOCAL_WORKERS = 4
 
 #: Spec of our PyTorch reference and of torch.nn's module, per kind (rnn-relu: the RNN classes with nonlinearity='relu').
 REFERENCE_SPECS: dict[str, tuple[str, str]] = {
@@ -41,9 +47,20 @@ def implementations(ctx: RunContext) -> list[tuple[str, str | None]]:
     return out
 
 
-def _workers() -> int:
-    """Worker processes for independent jobs: one per core, at most 4 (each runs 1 torch thread)."""
-    return max(1, min(os.cpu_count() or 1, 4))
+def _executor(ctx: RunContext, jobs: int) -> Executor | None:
+    """Scale-out's executor for ``jobs`` independent jobs (``--workers`` / ``--scheduler``), or None: run here.
+
+    Here when the run is on a GPU (one device, one process), when there is at most one job, or
+    when one worker is asked for (or the machine has one CPU) and no scheduler is named.
+    """
+    from lstm_bench.scaleout.executors import available_cpus, make_executor, scheduler_address
+
+    options = ctx.options
+    remote = scheduler_address(options.scheduler, options.workers) is not None
+    workers = options.workers if options.workers is not None else min(available_cpus(), MAX_LOCAL_WORKERS)
+    if options.device == "cuda" or (not remote and (jobs <= 1 or workers <= 1)):
+        return None
+    return make_executor(None if remote else min(workers, jobs), options.scheduler)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,45 +68,53 @@ def _workers() -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def _conformance_job(job: tuple[str, str | None, str, str, int], emit: Any) -> dict[str, Any]:
-    """One implementation's conformance report (runs in a worker process)."""
+def _conformance_job(job: tuple[str, str | None, str, str, int]) -> dict[str, Any]:
+    """One implementation's conformance report (runs on a scale-out worker, or here)."""
     from lstm_bench.conformance import run_conformance
     from lstm_bench.kinds import Kind
     from lstm_bench.loader import load_impl
+    from lstm_bench.stability.threads import torch_threads
 
     spec, kind, profile, device, seed = job
     impl = load_impl(spec, None if kind is None else Kind.parse(kind))
-    report = run_conformance(
-        impl, profile=profile, device=device, seed=seed, on_result=lambda r: emit((spec, r.name, r.status))
-    )
-    return report.to_dict()
+    with torch_threads(1):  # one thread per job: the jobs share the cores
+        return run_conformance(impl, profile=profile, device=device, seed=seed).to_dict()
 
 
 def conformance_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
-    """Every check on every implementation."""
+    """Every check on every implementation, one scale-out job per implementation (retried once if it fails)."""
     try:
         from lstm_bench.conformance import CHECK_NAMES
     except ImportError as exc:
         raise PhaseUnavailable(f"lstm_bench.conformance is not available ({exc})") from None
+    from lstm_bench.scaleout.runner import run_jobs
+
     impls = implementations(ctx)
     jobs = [
         (spec, kind, ctx.profile.conformance, ctx.options.device, ctx.options.seed) for spec, kind in impls
     ]
-    workers = 1 if ctx.options.device == "cuda" else min(_workers(), len(jobs))
-    progress.update(
-        0, total=len(jobs) * len(CHECK_NAMES), note=f"{len(jobs)} implementations on {workers} processes"
-    )
-    failures: list[str] = []
-
-    def on_event(event: Any) -> None:
-        spec, name, status = event
-        if status == "fail":
-            failures.append(f"{spec} {name}")
-        progress.advance(1, note=f"{spec}: {name}")
-
-    from lstm_bench.report.jobs import run_jobs
-
-    reports = run_jobs(_conformance_job, jobs, workers=workers, on_event=on_event)
+    executor = _executor(ctx, len(jobs))
+    where = "here" if executor is None else getattr(executor, "describe", lambda: "a pool")()
+    progress.update(0, total=len(jobs) * len(CHECK_NAMES), note=f"{len(jobs)} implementations on {where}")
+    if executor is None:
+        reports = []
+        for job in jobs:
+            reports.append(_conformance_job(job))
+            progress.advance(len(reports[-1].get("checks", ())), note=job[0])
+    else:
+        with executor:
+            outcomes = run_jobs(
+                _conformance_job,
+                jobs,
+                executor,
+                on_outcome=lambda o: progress.advance(
+                    len((o.value or {}).get("checks", ())) or len(CHECK_NAMES), note=o.job[0]
+                ),
+            )
+        broken = next((o for o in outcomes if o.value is None), None)
+        if broken is not None:
+            raise RuntimeError(f"{broken.job[0]}: conformance job failed: {broken.error}")
+        reports = [o.value for o in outcomes if o.value is not None]
     failed = [r["spec"] for r in reports if not r.get("passed", False)]
     checks = sum(len(r.get("checks", ())) for r in reports)
     summary = f"{len(reports) - len(failed)}/{len(reports)} implementations passed ({checks} checks)"
@@ -152,30 +177,34 @@ def stability_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
 
     from lstm_bench.kinds import Kind
     from lstm_bench.loader import load_impl
-    from lstm_bench.report.jobs import process_executor
+    from lstm_bench.stability.budgets import RUN_SWEEPS
 
     kind = None if ctx.options.kind is None else Kind.parse(ctx.options.kind)
     impls = [impl_model(spec, load_impl(spec, kind).kind) for spec in ctx.options.impls]
-    run = ctx.profile
-    sweep = SweepProfile(
-        run.name, run.horizons, run.seeds, run.job_seconds, diagnostic_horizons=run.profile_horizons
-    )
+    sweep: SweepProfile = RUN_SWEEPS[ctx.profile.sweep]
     plan = SweepPlan.create([*BUILTIN_MODELS, *impls], ("recall",), profile=sweep, seed=ctx.options.seed)
-    budget, started = ctx.profile.stability_seconds, time.monotonic()
+    cap, started = ctx.profile.stability_cap_seconds, time.monotonic()
     reporter = _SweepProgress(progress)
 
-    def out_of_time() -> bool:  # polled between horizons; the first horizon always runs
-        return reporter.waves > 0 and time.monotonic() - started > budget
+    def out_of_time() -> bool:  # a safety cap, polled between horizons; the first horizon always runs
+        return reporter.waves > 0 and time.monotonic() - started > cap
 
-    with process_executor(_workers()) as executor:
-        report = run_sweep(plan, executor, reporter, should_stop=out_of_time)
+    executor = _executor(ctx, len(plan.models))
+    if executor is None:
+        report = run_sweep(plan, None, reporter, should_stop=out_of_time)
+    else:
+        with executor:
+            report = run_sweep(plan, executor, reporter, should_stop=out_of_time)
     longest = {g.model: g.longest_horizon for g in report.summary}
     best = max(longest.items(), key=lambda item: item[1] or 0, default=("", None))
     summary = f"{len(report.diagnostics)} profiles, {len(report.jobs)} training runs"
     if best[1]:
         summary += f"; longest recall horizon {best[1]} ({best[0]})"
+    timed_out = sum(1 for j in report.jobs if j.train is not None and j.train.timed_out)
+    if timed_out:
+        summary += f"; {timed_out} run(s) timed out at the {sweep.max_seconds:g} s safety cap (undecided)"
     if report.interrupted:
-        summary += f"; stopped at the {budget:.0f} s budget"
+        summary += f"; timed out: no horizon started after the {cap:.0f} s safety cap"
     return PhaseOutput({"stability": report.to_dict()}, summary)
 
 

@@ -45,20 +45,19 @@ class RunProfile:
 
     ``kinds``: the kinds whose reference and torch.nn modules are checked and benchmarked.
     ``conformance``: the conformance profile (quick, default, thorough).
-    Stability: the recall sweep trains every model at ``horizons`` (doubling; a model stops at its
-    first failure) with ``seeds`` seeds, each run at most ``job_seconds``; no new horizon starts
-    after ``stability_seconds``; gradient profiles are taken at ``profile_horizons``.
-    ``bench``: the benchmark suite; ``bench_scale`` multiplies the timer's durations.
+    ``sweep``: the recall sweep's size, a key of ``stability.budgets.RUN_SWEEPS`` (horizons,
+    seeds, each job's budget in optimizer steps and its wall-clock safety cap, the horizons of
+    the gradient profiles); ``stability_cap_seconds``: a safety cap on the whole sweep (no new
+    horizon starts after it; reached only on a machine far slower than planned, and then
+    reported as timed out). ``bench``: the benchmark suite; ``bench_scale`` multiplies the timer's
+    durations.
     """
 
     name: str
     kinds: tuple[str, ...]
     conformance: str
-    horizons: tuple[int, ...]
-    seeds: int
-    job_seconds: float
-    stability_seconds: float
-    profile_horizons: tuple[int, ...]
+    sweep: str
+    stability_cap_seconds: float
     bench: str
     bench_scale: float
 
@@ -68,11 +67,8 @@ RUN_PROFILES: dict[str, RunProfile] = {
         name="quick",
         kinds=("lstm",),
         conformance="quick",
-        horizons=(10, 20, 40),
-        seeds=1,
-        job_seconds=3.0,
-        stability_seconds=20.0,
-        profile_horizons=(100,),
+        sweep="quick",
+        stability_cap_seconds=300.0,
         bench="quick",
         bench_scale=0.5,
     ),
@@ -80,11 +76,8 @@ RUN_PROFILES: dict[str, RunProfile] = {
         name="default",
         kinds=("lstm", "gru", "rnn"),
         conformance="quick",
-        horizons=(10, 20, 40, 80, 160),
-        seeds=1,
-        job_seconds=8.0,
-        stability_seconds=100.0,
-        profile_horizons=(10, 40, 100),
+        sweep="default",
+        stability_cap_seconds=900.0,
         bench="quick",
         bench_scale=0.6,
     ),
@@ -92,11 +85,8 @@ RUN_PROFILES: dict[str, RunProfile] = {
         name="full",
         kinds=("lstm", "gru", "rnn", "rnn-relu"),
         conformance="default",
-        horizons=(10, 20, 40, 80, 160, 320),
-        seeds=3,
-        job_seconds=15.0,
-        stability_seconds=900.0,
-        profile_horizons=(10, 20, 40, 80, 160),
+        sweep="full",
+        stability_cap_seconds=7200.0,
         bench="default",
         bench_scale=1.0,
     ),
@@ -114,6 +104,10 @@ class RunOptions:
     out: Path = Path("reports")
     baseline: Path | None = None
     seed: int = 0
+    workers: int | None = (
+        None  # local worker processes for conformance and the sweep (None: the CPUs, at most 4)
+    )
+    scheduler: str | None = None  # a Dask scheduler's address for those jobs instead
 
 
 @dataclass

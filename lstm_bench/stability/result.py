@@ -11,8 +11,10 @@ Section layout (``StabilityReport.to_dict``)::
      "tasks": [{"task": "recall", "chance_accuracy": 0.125, "baseline_loss": 2.079, ...}],
      "models": [{"kind": "lstm", "init": "chrono", "hidden": 32, "impl": null, "label": ...}],
      "summary": [{"model": label, "task": "recall", "longest_horizon": 160,
-                  "horizons": [{"horizon": 10, "seeds": 3, "ran": 3, "solved": 3,
-                                "accuracy": [...], "seconds_to_target": [...]}, ...]}],
+                  "timed_out_at": null,  # or the horizon whose runs hit the safety cap: undecided
+                  "horizons": [{"horizon": 10, "seeds": 3, "ran": 3, "solved": 3, "capped": 0,
+                                "timed_out": false, "accuracy": [...],
+                                "seconds_to_target": [...]}, ...]}],
      "diagnostics": [{"model": {...}, "horizon": 100, "profile": {"hidden_norms": [...], ...},
                       "regime": "vanishing", "jacobian": {...}, "spectrum": {...}}, ...],
      "jobs": [{"model": {...}, "task": ..., "horizon": ..., "seed": ..., "status": "ok",
@@ -51,12 +53,17 @@ class HorizonOutcome:
     seconds_to_target: tuple[float, ...] = ()
     errors: tuple[str, ...] = ()
     breakdown: dict[str, float] = field(default_factory=dict)  # median over seeds of each factor's accuracy
-    capped: int = 0  # runs stopped by the wall-clock cap before their step budget (machine-dependent)
+    capped: int = 0  # runs 'timed out': stopped by the wall-clock safety cap before their step budget
 
     @property
     def is_solved(self) -> bool:
         """A majority of the seeds reached the target."""
         return self.solved >= majority(self.seeds)
+
+    @property
+    def timed_out(self) -> bool:
+        """Undecided: not solved, but it could have been had the timed-out runs had their steps."""
+        return not self.is_solved and self.solved + self.capped >= majority(self.seeds)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -67,6 +74,7 @@ class HorizonOutcome:
             "seconds_to_target": list(self.seconds_to_target),
             "errors": list(self.errors),
             "is_solved": self.is_solved,
+            "timed_out": self.timed_out,
         }
 
     @classmethod
@@ -103,12 +111,21 @@ class GroupSummary:
             longest = outcome.horizon
         return longest
 
+    @property
+    def timed_out_at(self) -> int | None:
+        """The horizon after ``longest_horizon`` when it timed out (so the longest is a lower bound), else None."""
+        for outcome in self.horizons:
+            if not outcome.is_solved:
+                return outcome.horizon if outcome.timed_out else None
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "model": self.model,
             "task": self.task,
             "longest_horizon": self.longest_horizon,
+            "timed_out_at": self.timed_out_at,
             "horizons": [h.to_dict() for h in self.horizons],
         }
 

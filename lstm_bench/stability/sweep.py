@@ -9,18 +9,11 @@ cluster's executor; ``scaleout.run_jobs`` retries a failed job, or one whose wor
 or, by default, run here one after another. Once a (model, task) can no longer reach a majority at a horizon,
 its remaining jobs there are skipped (cancelled when still pending).
 
-Budgets are counted in training steps, so a sweep's answer (the longest horizon solved) is the
-same on any machine and any executor for the same seeds; a wall-clock cap per job only guards
-against a pathologically slow machine (a job stopped by it is reported as not solved). Every
-model shares the shipped recipe's optimiser, learning rate, batch and clipping.
-
-========  ===================  =====  ===========  ============  ==============================
-profile   horizons             seeds  steps a job  cap a job     wall on this 2-CPU machine
-========  ===================  =====  ===========  ============  ==============================
-quick     10, 20, 40           1      600          10 s          under a minute (recall)
-default   10, 20, ..., 320     3      1500         60 s          under 10 minutes (recall)
-full      10, 20, ..., 1280    5      5000         300 s         hours
-========  ===================  =====  ===========  ============  ==============================
+Budgets are counted in optimizer steps (``stability.budgets``), so a sweep's answer (the
+longest horizon solved) is the same on any machine, under any load and on any executor for the
+same seeds (each job runs on one torch thread); a wall-clock cap per job only guards against a
+pathologically slow machine, and a job stopped by it is reported as *timed out*, never as not
+learned. Every model shares the shipped recipe's optimiser, learning rate, batch and clipping.
 """
 
 from __future__ import annotations
@@ -33,6 +26,7 @@ from typing import Any, Protocol
 
 from lstm_bench.kinds import Kind
 from lstm_bench.scaleout.runner import JobOutcome, RunProgress, run_jobs
+from lstm_bench.stability.budgets import RUN_SWEEPS, SWEEP_PROFILES, SweepProfile, doubling_horizons
 from lstm_bench.stability.jobs import (
     DiagnosticJob,
     DiagnosticResult,
@@ -49,6 +43,7 @@ from lstm_bench.stability.trainer import Progress, TrainConfig
 
 __all__ = [
     "BUILTIN_MODELS",
+    "RUN_SWEEPS",
     "SWEEP_PROFILES",
     "SweepPlan",
     "SweepProfile",
@@ -58,52 +53,6 @@ __all__ = [
     "impl_model",
     "run_sweep",
 ]
-
-
-def doubling_horizons(first: int, count: int) -> tuple[int, ...]:
-    """first, 2·first, 4·first, ... (``count`` of them)."""
-    return tuple(first * 2**i for i in range(count))
-
-
-@dataclass(frozen=True)
-class SweepProfile:
-    """How much to run: ``horizons``, ``seeds`` per horizon, and the per-job budget."""
-
-    name: str
-    horizons: tuple[int, ...]
-    seeds: int
-    max_seconds: float
-    max_steps: int = 100_000
-    diagnostic_horizons: tuple[int, ...] = (10, 20, 40, 80, 160)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            **self.__dict__,
-            "horizons": list(self.horizons),
-            "diagnostic_horizons": list(self.diagnostic_horizons),
-        }
-
-
-SWEEP_PROFILES: dict[str, SweepProfile] = {
-    "quick": SweepProfile(
-        "quick",
-        doubling_horizons(10, 3),
-        seeds=1,
-        max_seconds=10.0,
-        max_steps=600,
-        diagnostic_horizons=(10, 40, 100),
-    ),
-    "default": SweepProfile("default", doubling_horizons(10, 6), seeds=3, max_seconds=60.0, max_steps=1500),
-    "full": SweepProfile(
-        "full",
-        doubling_horizons(10, 8),
-        seeds=5,
-        max_seconds=300.0,
-        max_steps=5000,
-        diagnostic_horizons=doubling_horizons(10, 7),
-    ),
-}
 
 
 def builtin_models(recipe: Recipe = DEFAULT_LSTM_RECIPE) -> tuple[ModelSpec, ...]:

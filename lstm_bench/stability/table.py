@@ -27,9 +27,12 @@ def _grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _cell(outcome: HorizonOutcome | None) -> str:
-    """'3/3 in 4.1 s' (solved/ran, median seconds to target), '0/2 at 13%' (median accuracy), or '–'."""
+    """'3/3 in 4.1 s' (solved/ran, median seconds to target), '0/2 at 13%' (median accuracy),
+    '0/1 timed out' (undecided: the safety cap stopped the runs), or '–'."""
     if outcome is None or outcome.ran == 0:
         return "–"
+    if outcome.timed_out:
+        return f"{outcome.solved}/{outcome.ran} timed out"
     mark = "*" if outcome.capped else ""
     if outcome.is_solved and outcome.seconds_to_target:
         return f"{outcome.solved}/{outcome.ran} in {statistics.median(outcome.seconds_to_target):.1f} s{mark}"
@@ -48,22 +51,26 @@ def format_horizons(report: StabilityReport) -> str:
         for group in (g for g in report.summary if g.task == name):
             by_horizon = {o.horizon: o for o in group.horizons}
             longest = group.longest_horizon
+            shown = "none" if longest is None else str(longest)
+            if group.timed_out_at is not None:
+                shown += f" (timed out at {group.timed_out_at})"
             rows.append(
                 [
                     group.model,
-                    "none" if longest is None else str(longest),
+                    shown,
                     *(_cell(by_horizon.get(h)) for h in horizons),
                 ]
             )
         title = (
             f"{name}: longest horizon solved (>= {seeds // 2 + 1} of {seeds} seeds reach the target within "
-            f"{config.max_steps} steps (and {config.max_seconds:g} s) each; chance accuracy "
+            f"{config.max_steps} steps each, {config.max_seconds:g} s safety cap; chance accuracy "
             f"{100 * float(task['chance_accuracy']):.1f}%)"
         )
         lines = [title, *_grid(["model", "longest", *(f"T={h}" for h in horizons)], rows)]
         if any(o.capped for g in report.summary if g.task == name for o in g.horizons):
             lines.append(
-                f"* a run was stopped by the {config.max_seconds:g} s cap before its step budget (machine-dependent)"
+                f"timed out (*): a run was stopped by the {config.max_seconds:g} s safety cap before its "
+                f"{config.max_steps} steps; undecided, not 'not learned' (a slow or overloaded machine)"
             )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

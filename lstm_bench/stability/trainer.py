@@ -1,10 +1,13 @@
-"""A seeded, deterministic trainer with step and wall-clock budgets, early stop at the task's target,
-learning curves and the training monitor attached.
+"""A seeded, deterministic trainer with a step budget (and a wall-clock safety cap), early stop at
+the task's target, learning curves and the training monitor attached.
 
 Determinism: ``train`` builds the model from ``derive_seed(seed, "model")``, step s trains on
 ``task.sample(batch_size, derive_seed(seed, "train", s))`` and every held-out evaluation uses the
-same batch ``task.sample(eval_batch, derive_seed(seed, "eval"))``. With the same thread count two
-runs are identical step for step; the wall-clock budget can only cut a run shorter.
+same batch ``task.sample(eval_batch, derive_seed(seed, "eval"))``. With the same thread count
+(``threads``, 1 by default) two runs are identical step for step, bitwise, whatever the machine's
+load: the budget is ``max_steps`` optimizer steps (``steps x batch_size`` samples seen). The
+wall-clock ``max_seconds`` is only a safety cap; a run it stops has ``stop_reason="seconds"``
+and is *timed out* (``TrainResult.timed_out``): undecided, never read as "not learned".
 
 Per step: loss = task loss (+ (λ/2)||W||² with L2), backward, raw gradient norm to the monitor,
 clip as the remedies say, optimiser step. Every ``eval_every`` steps a curve point records the
@@ -154,7 +157,7 @@ class TrainResult:
 
     solved: bool
     stop_reason: StopReason
-    steps: int
+    steps: int  # optimizer steps taken (samples seen = steps x the config's batch_size)
     seconds: float
     steps_to_target: int | None
     seconds_to_target: float | None
@@ -166,12 +169,19 @@ class TrainResult:
     final_profile: GradientProfile | None
     threads: int
     breakdown: dict[str, float] = field(default_factory=dict)  # final held-out accuracy by task factor
+    samples_seen: int = 0  # training sequences seen: steps x batch_size
+
+    @property
+    def timed_out(self) -> bool:
+        """Stopped by the wall-clock safety cap before the step budget: undecided, not 'not learned'."""
+        return self.stop_reason == "seconds"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "solved": self.solved,
             "stop_reason": self.stop_reason,
+            "timed_out": self.timed_out,
             "steps": self.steps,
             "seconds": self.seconds,
             "steps_to_target": self.steps_to_target,
@@ -184,6 +194,7 @@ class TrainResult:
             "final_profile": None if self.final_profile is None else self.final_profile.to_dict(),
             "threads": self.threads,
             "breakdown": dict(self.breakdown),
+            "samples_seen": self.samples_seen,
         }
 
     @classmethod
@@ -209,6 +220,7 @@ class TrainResult:
             final_profile=profile("final_profile"),
             threads=int(data["threads"]),
             breakdown={str(k): float(v) for k, v in (data.get("breakdown") or {}).items()},
+            samples_seen=int(data.get("samples_seen", 0)),
         )
 
 
@@ -404,6 +416,7 @@ def _train(
         final_profile=final,
         threads=config.threads,
         breakdown=run.breakdown(),
+        samples_seen=step * config.batch_size,
     )
 
 

@@ -3,8 +3,11 @@
 Reads ``BenchmarkRecord.to_dict()`` entries of the ``"benchmarks"`` section
 (``lstm_bench.bench.records``): backend, case (kind, workload, sizes, dtype, device), status,
 ``stats`` (median, IQR, noisy), ``gflops`` and ``percent_of_peak`` under the full FLOP count;
-and the ``"peak"`` section (measured GEMM peak per dtype). Speedup = median time of
-torch-native on the same case / median time of the backend (above 1: faster than torch.nn).
+and the ``"peak"`` section (measured GEMM peak per dtype). Speedup (above 1: faster than
+torch.nn) = the record's ``speedup``: median over interleaved rounds of torch-native time /
+backend time, shown with its 95% interval, "0.57× [0.55, 0.59]". Records without one (results
+from before interleaving, pytest-benchmark JSON) fall back to the ratio of the two medians,
+noted as not interleaved: such a ratio moves with the machine's load.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ class BenchRow:
     gflops: str
     gflops_value: float
     peak: str
-    speedup: str
+    speedup: str  # '0.57× [0.55, 0.59]' when interleaved, '0.57×' otherwise
     speedup_value: float
     noisy: bool
     note: str
@@ -94,6 +97,18 @@ def _note(record: Mapping[str, Any]) -> str:
     return "; ".join(notes)
 
 
+def _paired(record: Mapping[str, Any]) -> tuple[float, float, float] | None:
+    """(ratio, low, high) of the record's interleaved speed-up over torch-native, if it has one."""
+    speedup = record.get("speedup")
+    if not isinstance(speedup, Mapping) or text(speedup.get("baseline")) != NATIVE_BACKEND:
+        return None
+    values = [as_float(speedup.get(key)) for key in ("ratio", "low", "high")]
+    if any(v is None for v in values):
+        return None
+    ratio, low, high = (float(v) for v in values if v is not None)
+    return ratio, low, high
+
+
 def bench_rows(source: Source) -> list[BenchRow]:
     """One row per benchmark record of ``source``, with the speedup over torch-native on the same case."""
     records = _records(source)
@@ -108,7 +123,14 @@ def bench_rows(source: Source) -> list[BenchRow]:
             iqr = as_float(stats.get("iqr_s"))
             spread = iqr / median if iqr is not None and median else None
         base = native.get(case)
-        speedup = base / median if base and median else None
+        paired = _paired(record)
+        speedup = paired[0] if paired else (base / median if base and median else None)
+        shown = fmt_ratio(speedup)
+        note = _note(record)
+        if paired:
+            shown += f" [{paired[1]:.2f}, {paired[2]:.2f}]"
+        elif speedup is not None and record.get("backend") != NATIVE_BACKEND:
+            note = "; ".join(n for n in (note, "speedup not interleaved (ratio of medians)") if n)
         gflops = as_float(record.get("gflops"))
         rows.append(
             BenchRow(
@@ -124,10 +146,10 @@ def bench_rows(source: Source) -> list[BenchRow]:
                 gflops=fmt_gflops(gflops),
                 gflops_value=gflops if gflops is not None else math.nan,
                 peak=fmt_percent(record.get("percent_of_peak")),
-                speedup=fmt_ratio(speedup),
+                speedup=shown,
                 speedup_value=speedup if speedup is not None else math.nan,
                 noisy=bool(stats.get("noisy", spread is not None and spread > 0.10)),
-                note=_note(record),
+                note=note,
             )
         )
     return rows

@@ -6,7 +6,9 @@ Reads ``StabilityReport.to_dict()`` (``lstm_bench.stability.result``), the ``"st
   ``profile.hidden_norms`` (||dL/dh_t||, t = 1..T, loss at step T), its ``log10_ratio``, the
   ``regime`` (vanishing / stable / exploding) and ``jacobian.max`` (||dh_T/dh_1||);
 * ``summary``: per (model, task), each horizon's seeds, how many solved it, their final
-  accuracies, and the ``longest_horizon`` (largest solved with every shorter one solved);
+  accuracies, whether it ``timed_out`` (the wall-clock safety cap stopped runs before their
+  step budget: undecided, shown as "timed out", never as not learned), the ``longest_horizon``
+  (largest solved with every shorter one solved) and ``timed_out_at``;
 * ``tasks``: each task's ``chance_accuracy`` (the dashed line of the accuracy plot).
 """
 
@@ -156,20 +158,24 @@ def recall_view(sources: Sequence[Source]) -> tuple[list[Figure], Table | None]:
                 if horizon is None or not accuracies:
                     continue
                 points.append((horizon, median(accuracies)))
-                cells.append(
-                    f"T={horizon:g}: {outcome.get('solved', 0)}/{outcome.get('seeds', len(accuracies))} solved"
-                )
+                solved = f"{outcome.get('solved', 0)}/{outcome.get('seeds', len(accuracies))}"
+                verdict = "timed out" if outcome.get("timed_out") else "solved"
+                cells.append(f"T={horizon:g}: {solved} {verdict}")
             if points:
                 by_task.setdefault(task, []).append(
                     plots.Series(label, tuple(p[0] for p in points), tuple(p[1] for p in points))
                 )
             longest = as_float(group.get("longest_horizon"))
+            timed_out = as_float(group.get("timed_out_at"))
+            shown = "none" if longest is None else f"T = {longest:g}"
+            if timed_out is not None:
+                shown += f" (timed out at T = {timed_out:g}: undecided)"
             rows.append(
                 (
                     *((source.label,) if many else ()),
                     task,
                     label,
-                    "none" if longest is None else f"T = {longest:g}",
+                    shown,
                     ", ".join(cells) or MISSING,
                 )
             )

@@ -1,0 +1,157 @@
+"""Time several workloads of one case in interleaved rounds, and speed-ups from the paired samples.
+
+Two medians timed seconds or minutes apart are not comparable on a shared machine: between-run
+drift (frequency scaling, other load coming and going) moves one backend's median 2x while
+each run's own spread stays at 1-2%. So every backend of a case is timed in the same rounds:
+round r times one block of each workload back to back, in the order 0, 1, ..., k-1 when r is
+even and k-1, ..., 0 when r is odd (AB, BA, AB, ... for two), and sample i of every workload
+comes from round i. Drift slower than a round touches both members of a pair alike and cancels
+in the paired ratio
+
+    s_i = a_i / b_i        (a: the baseline's seconds per call, b: the backend's; s > 1: faster),
+
+and the reported speed-up is med_i s_i with the distribution-free order-statistics interval of
+a median (``stats.median_ci``): [s_(l), s_(n+1-l)], coverage P(l <= K <= n - l), K ~ Bin(n, 1/2).
+
+Round length. Each workload is warmed up and calibrated by the bench ``Timer`` (``Timer.plan``);
+its block in a round lasts about R = max(round_time_s, min(slowest call, min_time_s / min_rounds))
+(calls per block = ceil(R / its per-call estimate)), so the workloads spend comparable time per
+round and all reach ``min_time_s`` of measured time together, while one very slow workload (a
+NumPy reference at a large size) does not stretch everybody's rounds beyond its own call.
+Rounds go on until every workload has ``min_rounds`` samples and ``min_time_s`` of measured
+time, at most ``max_rounds``. A workload that raises is dropped from the remaining rounds and
+its exception returned in its place.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lstm_bench.bench.stats import DEFAULT_CONFIDENCE, median_ci, quantile
+from lstm_bench.bench.timer import Measurement, Plan, Timer
+
+__all__ = ["Speedup", "paired_speedup", "time_rounds"]
+
+
+@dataclass(frozen=True)
+class Speedup:
+    """Baseline time / backend time, as the median of ratios of interleaved pairs, with its interval."""
+
+    baseline: str  # the backend every ratio is against (torch-native)
+    ratio: float  # med_i a_i / b_i; above 1: faster than the baseline
+    low: float
+    high: float
+    coverage: float  # the interval's actual coverage (below the asked confidence when pairs are few)
+    pairs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Speedup:
+        """Inverse of ``to_dict``."""
+        return cls(
+            str(data["baseline"]),
+            float(data["ratio"]),
+            float(data["low"]),
+            float(data["high"]),
+            float(data["coverage"]),
+            int(data["pairs"]),
+        )
+
+    def text(self, mark: str = "x") -> str:
+        """'0.57x [0.55, 0.59]' (``mark`` is the multiplication sign to use)."""
+        return f"{self.ratio:.2f}{mark} [{self.low:.2f}, {self.high:.2f}]"
+
+
+def paired_speedup(
+    baseline: str,
+    baseline_s: Sequence[float],
+    samples_s: Sequence[float],
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> Speedup:
+    """The speed-up over ``baseline`` from pairs (baseline_s[i], samples_s[i]) timed in the same round.
+
+    ValueError when the lengths differ, there are no pairs, or a time is not positive.
+    """
+    if len(baseline_s) != len(samples_s):
+        raise ValueError(f"paired samples need equal lengths, got {len(baseline_s)} and {len(samples_s)}")
+    if not samples_s:
+        raise ValueError("no pairs")
+    if any(not (t > 0 and math.isfinite(t)) for t in (*baseline_s, *samples_s)):
+        raise ValueError("paired times must be positive and finite")
+    ratios = sorted(a / b for a, b in zip(baseline_s, samples_s, strict=True))
+    low, high, coverage = median_ci(ratios, confidence)
+    return Speedup(baseline, quantile(ratios, 0.5), low, high, coverage, len(ratios))
+
+
+def _block_calls(plans: Sequence[Plan], timer: Timer) -> list[int]:
+    """Calls per block so that every workload's block lasts about R (see the module docstring)."""
+    s = timer.settings
+    slowest = max(p.per_call_estimate_s for p in plans)
+    target = max(s.round_time_s, min(slowest, s.min_time_s / s.min_rounds))
+    return [
+        max(1, math.ceil(target / p.per_call_estimate_s)) if p.per_call_estimate_s > 0 else 1 for p in plans
+    ]
+
+
+def time_rounds(steps: Sequence[Callable[[], object]], timer: Timer) -> list[Measurement | Exception]:
+    """Time ``steps`` in interleaved rounds (module docstring); one Measurement or exception per step."""
+    out: list[Measurement | Exception | None] = [None] * len(steps)
+    plans: dict[int, Plan] = {}
+    for index, step in enumerate(steps):
+        try:
+            plans[index] = timer.plan(step)
+        except Exception as exc:
+            out[index] = exc
+    live = sorted(plans)
+    if live:
+        calls = dict(zip(live, _block_calls([plans[i] for i in live], timer), strict=True))
+        samples = _rounds(steps, live, calls, timer, out)
+        for index in live:
+            if out[index] is None:
+                plan = plans[index]
+                out[index] = Measurement(
+                    tuple(samples[index]), calls[index], plan.warmup_calls, plan.warmup_s, plan.first_call_s
+                )
+    return [m if m is not None else RuntimeError("not timed") for m in out]
+
+
+def _rounds(
+    steps: Sequence[Callable[[], object]],
+    live: list[int],
+    calls: dict[int, int],
+    timer: Timer,
+    out: list[Measurement | Exception | None],
+) -> dict[int, list[float]]:
+    """The timed rounds; a step that raises gets its exception in ``out`` and leaves the rotation."""
+    s = timer.settings
+    samples: dict[int, list[float]] = {i: [] for i in live}
+    spent = dict.fromkeys(live, 0.0)
+    running = list(live)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for r in range(s.max_rounds):
+            if not running:
+                break
+            if r >= s.min_rounds and min(spent[i] for i in running) >= s.min_time_s:
+                break
+            for index in running if r % 2 == 0 else running[::-1]:
+                try:
+                    elapsed = timer.time_block(steps[index], calls[index])
+                except Exception as exc:
+                    out[index] = exc
+                    continue
+                spent[index] += elapsed
+                samples[index].append(elapsed / calls[index])
+            running = [i for i in running if out[i] is None]
+    finally:
+        if enabled:
+            gc.enable()
+    return samples

@@ -1,0 +1,68 @@
+"""benchmarks/ratio_under_load.py: the comparison logic on exact numbers, and one tiny end-to-end pass."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from lstm_bench.bench.paired import Speedup
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "ratio_under_load.py"
+
+
+@pytest.fixture(scope="module")
+def script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("ratio_under_load", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["ratio_under_load"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _s(ratio: float) -> Speedup:
+    return Speedup("torch-native", ratio, ratio * 0.95, ratio * 1.05, 0.96, 20)
+
+
+def test_every_ratio_must_stay_within_the_tolerance(script: ModuleType) -> None:
+    quiet = {"bench: a": _s(0.50), "bench: b": _s(2.0)}
+    rows, ok = script.compare(quiet, {"bench: a": _s(0.54), "bench: b": _s(1.9)}, 0.10)
+    assert ok and [round(r.change, 6) for r in rows] == [0.08, 0.05]
+    rows, ok = script.compare(quiet, {"bench: a": _s(0.56), "bench: b": _s(2.0)}, 0.10)
+    assert not ok and round(rows[0].change, 6) == 0.12
+    rows, ok = script.compare(quiet, {"bench: a": _s(0.5)}, 0.10)  # a ratio missing under load fails
+    assert not ok and rows[1].change is None
+    table = script.format_rows(rows, 0.10)
+    assert "0.50x [0.47, 0.53]" in table and "missing" in table and "FAIL" in table
+
+
+def test_tiny_end_to_end_pass_reports_every_ratio_in_both_conditions(
+    script: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ratios.json"
+    argv = [
+        "--kind",
+        "lstm",
+        "--workload",
+        "forward",
+        "--min-time",
+        "0.01",
+        "--no-run-phase",
+        "--json",
+        str(out),
+    ]
+    code = script.main(argv)
+    data = json.loads(out.read_text())
+    names = [row["name"] for row in data["rows"]]
+    # the quick suite's LSTM forward case, numpy-ref has no float32 forward: torch-ref vs torch-native
+    assert names == ["bench: torch-ref/lstm/forward/float32/I64-H64-B16-T50/cpu"]
+    row = data["rows"][0]
+    assert row["quiet"]["baseline"] == row["loaded"]["baseline"] == "torch-native"
+    assert row["change"] == pytest.approx(abs(row["loaded"]["ratio"] / row["quiet"]["ratio"] - 1))
+    assert code == (0 if data["ok"] else 1) and data["ok"] == (row["change"] <= 0.10)
+    assert ("PASS" if data["ok"] else "FAIL") in capsys.readouterr().out
