@@ -17,8 +17,10 @@ from typing import Any, Literal
 
 from lstm_bench.conformance.tolerances import Tolerance
 
-Status = Literal["pass", "fail", "skip"]
-STATUSES: tuple[Status, ...] = ("pass", "fail", "skip")
+#: pass / fail; skip: the check does not apply (an RNN has no gates); unsupported: the check
+#: needs an optional feature the implementation does not support (never a failure, unless --strict).
+Status = Literal["pass", "fail", "skip", "unsupported"]
+STATUSES: tuple[Status, ...] = ("pass", "fail", "skip", "unsupported")
 
 
 def _float(value: Any) -> float:
@@ -170,10 +172,12 @@ class CheckResult:
     reason: str = ""
     tensors: tuple[TensorError, ...] = ()
     counterexample: Counterexample | None = None
+    notes: tuple[str, ...] = ()  # what the check did that a reader should know (one-sided differences, ...)
+    features: tuple[str, ...] = ()  # the optional features its cases exercised (capabilities.Feature names)
 
     @property
     def passed(self) -> bool:
-        """True unless the check failed (a skipped check did not fail)."""
+        """True unless the check failed (a skipped or unsupported check did not fail)."""
         return self.status != "fail"
 
     def to_dict(self) -> dict[str, Any]:
@@ -187,6 +191,8 @@ class CheckResult:
             "reason": self.reason,
             "tensors": [t.to_dict() for t in self.tensors],
             "counterexample": None if self.counterexample is None else self.counterexample.to_dict(),
+            "notes": list(self.notes),
+            "features": list(self.features),
         }
 
     @classmethod
@@ -206,6 +212,8 @@ class CheckResult:
             reason=str(data.get("reason", "")),
             tensors=tuple(TensorError.from_dict(t) for t in data.get("tensors", ())),
             counterexample=None if counterexample is None else Counterexample.from_dict(counterexample),
+            notes=tuple(str(n) for n in data.get("notes", ())),
+            features=tuple(str(f) for f in data.get("features", ())),
         )
 
 
@@ -221,11 +229,19 @@ class ConformanceReport:
     seed: int
     seconds: float
     results: tuple[CheckResult, ...] = field(default_factory=tuple)
+    capabilities: Mapping[str, Any] = field(default_factory=dict)  # Capabilities.to_dict() of the impl
+    layout: Mapping[str, Any] = field(default_factory=dict)  # the module's own defaults (batch_first, ...)
+    preconditions: Mapping[str, str] = field(default_factory=dict)  # call -> '' or 'raised X: ...' at load
 
     @property
     def passed(self) -> bool:
-        """True when no check failed."""
+        """True when no check failed (unsupported features do not fail; see ``strict_passed``)."""
         return all(r.passed for r in self.results)
+
+    @property
+    def strict_passed(self) -> bool:
+        """True when no check failed and none was unsupported (``check --strict``)."""
+        return self.passed and self.count("unsupported") == 0
 
     def count(self, status: Status) -> int:
         """How many checks ended with ``status``."""
@@ -250,6 +266,9 @@ class ConformanceReport:
             "passed": self.passed,
             "counts": {status: self.count(status) for status in STATUSES},
             "checks": [r.to_dict() for r in self.results],
+            "capabilities": dict(self.capabilities),
+            "layout": dict(self.layout),
+            "preconditions": dict(self.preconditions),
         }
 
     @classmethod
@@ -263,4 +282,7 @@ class ConformanceReport:
             seed=int(data["seed"]),
             seconds=_float(data["seconds"]),
             results=tuple(CheckResult.from_dict(r) for r in data.get("checks", ())),
+            capabilities=dict(data.get("capabilities", {})),
+            layout=dict(data.get("layout", {})),
+            preconditions={str(k): str(v) for k, v in data.get("preconditions", {}).items()},
         )
