@@ -26,6 +26,7 @@ class CoverageRow:
     source: str
     reason: str
     checks: tuple[tuple[str, str], ...]
+    idle: str = "no selected check uses it"  # why nothing exercised it, when nothing did
 
     @property
     def exercised(self) -> bool:
@@ -44,7 +45,7 @@ class CoverageRow:
     def usage(self) -> str:
         """'equivalence.unbatched: unsupported' or 'not exercised: no selected check uses it'."""
         if not self.checks:
-            return "not exercised: no selected check uses it"
+            return f"not exercised: {self.idle}"
         if len(self.checks) > 3:
             statuses = sorted({s for _, s in self.checks})
             return f"{len(self.checks)} checks ({', '.join(statuses)})"
@@ -64,6 +65,11 @@ def coverage(report: ConformanceReport) -> list[CoverageRow]:
                 source="" if entry is None else str(entry["source"]),
                 reason="" if entry is None else str(entry.get("reason", "")),
                 checks=used,
+                idle=(
+                    f"this run is in {report.dtype}"
+                    if feature is Feature.FLOAT64 and report.dtype != "float64"
+                    else "no selected check uses it"
+                ),
             )
         )
     return rows

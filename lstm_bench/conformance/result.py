@@ -100,18 +100,21 @@ class Outcome:
     error: float
     detail: str
     tensors: tuple[TensorError, ...] = ()
+    notes: tuple[str, ...] = ()  # how the comparison was made, where that matters (one-sided differences)
 
     @classmethod
-    def from_tensors(cls, tensors: Sequence[TensorError], what: str = "") -> Outcome:
+    def from_tensors(
+        cls, tensors: Sequence[TensorError], what: str = "", notes: Sequence[str] = ()
+    ) -> Outcome:
         """Pass when every tensor passed; the detail names the worst failing (or worst) tensor."""
         if not tensors:
-            return cls(True, 0.0, what or "nothing to compare")
+            return cls(True, 0.0, what or "nothing to compare", notes=tuple(notes))
         failing = [t for t in tensors if not t.passed]
         pool = failing or list(tensors)
         worst = max(pool, key=lambda t: _sortable(t.max_abs))
         error = max(_sortable(t.max_abs) for t in tensors)
         prefix = f"{what}: " if what else ""
-        return cls(not failing, error, prefix + worst.describe(), tuple(tensors))
+        return cls(not failing, error, prefix + worst.describe(), tuple(tensors), tuple(notes))
 
     @classmethod
     def failure(cls, detail: str, error: float = math.inf) -> Outcome:
@@ -124,6 +127,7 @@ class Outcome:
             "error": self.error,
             "detail": self.detail,
             "tensors": [t.to_dict() for t in self.tensors],
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
     @classmethod
@@ -133,6 +137,7 @@ class Outcome:
             error=_float(data["error"]),
             detail=str(data["detail"]),
             tensors=tuple(TensorError.from_dict(t) for t in data.get("tensors", ())),
+            notes=tuple(str(n) for n in data.get("notes", ())),
         )
 
 

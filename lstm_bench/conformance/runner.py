@@ -133,6 +133,7 @@ def run_check(
         "worst_error": found.worst_error,
         "tolerance": tol,
         "tensors": tuple(found.tensors.values()),
+        "notes": tuple(found.notes),
     }
     if found.failure is None:
         return CheckResult(check.name, "pass", time.perf_counter() - start, features=features, **common)
