@@ -232,9 +232,12 @@ def _is_state(obj: Any, batch: int) -> bool:
     return isinstance(obj, Tensor) and tuple(obj.shape) == (1, batch, PROBE_HIDDEN)
 
 
-def _check_forward(spec: str, module: nn.Module, kind: Kind) -> None:
+def _check_forward(spec: str, module: nn.Module, kind: Kind, batch_first: bool = False) -> None:
+    """forward(x, hx) in the module's own layout returns torch.nn's structure and shapes."""
     dtype = next(module.parameters()).dtype
     x = torch.zeros(PROBE_STEPS, PROBE_BATCH, PROBE_INPUT, dtype=dtype)
+    if batch_first:
+        x = x.transpose(0, 1).contiguous()  # (B, T, I)
     zeros = torch.zeros(1, PROBE_BATCH, PROBE_HIDDEN, dtype=dtype)
     hx: Any = (zeros, zeros.clone()) if kind.has_cell else zeros
     try:
@@ -246,9 +249,11 @@ def _check_forward(spec: str, module: nn.Module, kind: Kind) -> None:
             f"--impl {spec}: forward(x, hx) raised {type(exc).__name__}: {exc}"
         ) from None
     state_doc = "(h_n, c_n)" if kind.has_cell else "h_n"
-    shape_doc = (
-        f"output (T, B, H)=({PROBE_STEPS}, {PROBE_BATCH}, {PROBE_HIDDEN}) and {state_doc} of (1, B, H)"
+    out_shape = (
+        (PROBE_BATCH, PROBE_STEPS, PROBE_HIDDEN) if batch_first else (PROBE_STEPS, PROBE_BATCH, PROBE_HIDDEN)
     )
+    out_doc = "(B, T, H)" if batch_first else "(T, B, H)"
+    shape_doc = f"output {out_doc}={out_shape} and {state_doc} of (1, B, H)"
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Tensor)):
         raise ImplementationLoadError(
             f"--impl {spec}: forward must return (output, {state_doc}) like torch.nn, got {type(result).__name__}"
@@ -260,7 +265,7 @@ def _check_forward(spec: str, module: nn.Module, kind: Kind) -> None:
         )
     states = state if kind.has_cell and isinstance(state, tuple) else (state,)
     ok_states = len(states) == (2 if kind.has_cell else 1) and all(_is_state(s, PROBE_BATCH) for s in states)
-    if tuple(output.shape) != (PROBE_STEPS, PROBE_BATCH, PROBE_HIDDEN) or not ok_states:
+    if tuple(output.shape) != out_shape or not ok_states:
         got = [tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__ for t in (output, *states)]
         raise ImplementationLoadError(f"--impl {spec}: forward returned shapes {got}; expected {shape_doc}")
 
@@ -314,18 +319,23 @@ def load_impl(
         resolved, source = infer_kind(spec, default)
     native = {k: getattr(default, k) for k in (*BASELINE, "nonlinearity") if hasattr(default, k)}
     options = _options(spec, factory, native)
+    # the contract is validated as the user calls the module, in its own layout; instances in the
+    # checks' baseline (``options``) that misbehave are failing checks, not load errors
+    _check_parameters(spec, default, resolved)
+    _check_forward(spec, default, resolved, bool(native.get("batch_first", False)))
     module = _construct(spec, factory, relu, options) if options else default
-    _check_parameters(spec, module, resolved)
-    _check_forward(spec, module, resolved)
     try:
         declaration = declared(type(module))
     except ValueError as exc:
         raise ImplementationLoadError(f"--impl {spec}: {exc}") from None
 
+    def native_builder(**kwargs: Any) -> nn.Module:
+        return _build(factory, PROBE_INPUT, PROBE_HIDDEN, relu, kwargs)
+
     def builder(**kwargs: Any) -> nn.Module:
         return _build(factory, PROBE_INPUT, PROBE_HIDDEN, relu, {**options, **kwargs})
 
-    probed = probe.probe_all(builder, resolved, bool(native.get("batch_first", False)))
+    probed = probe.probe_all(native_builder, resolved, bool(native.get("batch_first", False)))
     return LoadedImpl(
         spec=spec,
         kind=resolved,

@@ -64,7 +64,9 @@ def _build_then(
 
 
 def _time_major(module: nn.Module) -> Tensor:
-    return torch.zeros(T, B, I, dtype=_dtype(module))
+    """Zeros in the module's layout: (T, B, I), or (B, T, I) when its batch_first is set."""
+    x = torch.zeros(T, B, I, dtype=_dtype(module))
+    return x.transpose(0, 1).contiguous() if bool(getattr(module, "batch_first", False)) else x
 
 
 def probe_unbatched(build: Builder, kind: Kind) -> tuple[bool, str]:
@@ -80,7 +82,8 @@ def probe_packed(build: Builder, kind: Kind) -> tuple[bool, str]:
     """forward(PackedSequence) with lengths (T, T-1)."""
 
     def run(m: nn.Module) -> object:
-        return m(pack_padded_sequence(_time_major(m), torch.tensor([T, T - 1])))
+        first = bool(getattr(m, "batch_first", False))
+        return m(pack_padded_sequence(_time_major(m), torch.tensor([T, T - 1]), batch_first=first))
 
     return _build_then(build, "forward(PackedSequence)", {}, run)
 
@@ -91,15 +94,17 @@ def probe_keyword(build: Builder, kwargs: dict[str, Any]) -> tuple[bool, str]:
 
 
 def probe_float64(build: Builder, kind: Kind) -> tuple[bool, str]:
-    """The module moved to float64 runs forward(x) and forward(x, hx) in float64."""
+    """The module moved to float64 runs forward(x, hx) in float64.
+
+    Only the call with a state: a module whose forward(x) builds its zero state in float32
+    supports float64 and is wrong without hx, which the checks report (see ``preconditions``).
+    """
 
     def run(m: nn.Module) -> object:
         m = m.to(torch.float64)
-        x = torch.zeros(T, B, I, dtype=torch.float64)
-        m(x)
-        return m(x, _state(kind, (1, B, H), torch.float64))
+        return m(_time_major(m), _state(kind, (1, B, H), torch.float64))
 
-    return _build_then(build, "float64 forward", {}, run)
+    return _build_then(build, "float64 forward(x, hx)", {}, run)
 
 
 def probe_other_layout(build: Builder, native_batch_first: bool) -> tuple[bool, str]:
@@ -107,7 +112,7 @@ def probe_other_layout(build: Builder, native_batch_first: bool) -> tuple[bool, 
     other = not native_batch_first
 
     def run(m: nn.Module) -> object:
-        x = _time_major(m)
+        x = torch.zeros(T, B, I, dtype=_dtype(m))
         return m(x.transpose(0, 1).contiguous() if other else x)
 
     try:
@@ -124,14 +129,23 @@ def preconditions(build: Builder, kind: Kind) -> dict[str, str]:
         "forward(x, hx)": lambda m: m(_time_major(m), _state(kind, (1, B, H), _dtype(m))),
     }
     found = {}
-    for what, run in calls.items():
-        ok, why = _build_then(build, what, {}, run)
-        found[what] = "" if ok else why.removeprefix(f"{what} ")
+    for dtype in (None, torch.float64):
+        for what, run in calls.items():
+            label = what if dtype is None else f"{what} in float64"
+
+            def moved(
+                m: nn.Module, run: Callable[[nn.Module], object] = run, dtype: torch.dtype | None = dtype
+            ) -> object:
+                return run(m if dtype is None else m.to(dtype))
+
+            ok, why = _build_then(build, what, {}, moved)
+            found[label] = "" if ok else why.removeprefix(f"{what} ")
     return found
 
 
 def probe_all(build: Builder, kind: Kind, native_batch_first: bool) -> dict[Feature, Support]:
-    """Probe every feature; ``build(**kwargs)`` makes a time-major instance of sizes (I, H)."""
+    """Probe every feature; ``build(**kwargs)`` makes an instance of sizes (I, H) in the module's own
+    layout (its defaults), so a feature is probed apart from the layout the checks switch to."""
     found: dict[Feature, tuple[bool, str]] = {
         Feature.UNBATCHED: probe_unbatched(build, kind),
         Feature.PACKED: probe_packed(build, kind),

@@ -20,9 +20,9 @@ ReLU kinks. Where a perturbation crosses a kink the central difference is wrong 
 entry that fails is re-measured with ε/16 and the closer numeric value is kept. An entry that
 still fails is tested for a point where the function is not differentiable: the one-sided
 differences (Y(θ + δ) - Y(θ))/δ and (Y(θ) - Y(θ - δ))/δ at δ = ε/16 disagree beyond the
-tolerance. There exactly one side crosses the kink, so the entry is compared with the
-one-sided difference closer to the analytic value (the side the backward differentiates), and
-the result says so in a note. A real bug in a smooth region has both one-sided differences
+tolerance. Then one side crosses the kink and moves when δ halves, the other does not, so the
+entry is compared with the clean side's difference (the one closer to the analytic value when
+both are clean), and the result says so in a note. A real bug in a smooth region has both one-sided differences
 within O(δ·|f''|) of each other and of the true derivative, so it still fails.
 """
 
@@ -309,13 +309,27 @@ def _closer(analytic: Tensor, first: Tensor, second: Tensor) -> Tensor:
 
 
 def _kink_side(
-    analytic: Tensor, numeric: Tensor, forward: Tensor, backward: Tensor, tol: Tolerance
+    analytic: Tensor,
+    numeric: Tensor,
+    sided: tuple[Tensor, Tensor],
+    halved: tuple[Tensor, Tensor],
+    tol: Tolerance,
 ) -> tuple[Tensor, int]:
-    """Where the one-sided differences disagree beyond ``tol`` (a kink), the one closer to the
-    analytic value replaces ``numeric``; returns the estimate and how many entries were replaced."""
-    scale = torch.maximum(forward.abs(), backward.abs())
-    kink = (forward - backward).abs() > tol.atol + tol.rtol * scale
-    side = torch.where((analytic - forward).abs() <= (analytic - backward).abs(), forward, backward)
+    """Replace ``numeric`` by a one-sided difference where the function has a kink; count the entries.
+
+    A kink: the forward and backward differences at δ disagree beyond ``tol``. The side that
+    crosses the kink changes when δ halves, the clean side does not (``halved`` are the
+    differences at δ/2); among clean sides the one closer to the analytic value is kept.
+    """
+    (fwd, bwd), (fwd2, bwd2) = sided, halved
+
+    def close(a: Tensor, b: Tensor) -> Tensor:
+        return (a - b).abs() <= tol.atol + tol.rtol * torch.maximum(a.abs(), b.abs())
+
+    clean_f, clean_b = close(fwd, fwd2), close(bwd, bwd2)
+    kink = ~close(fwd, bwd) & (clean_f | clean_b)
+    prefer_f = clean_f & (~clean_b | ((analytic - fwd).abs() <= (analytic - bwd).abs()))
+    side = torch.where(prefer_f, fwd, bwd)
     return torch.where(kink, side, numeric), int(kink.sum())
 
 
@@ -323,7 +337,7 @@ def _kink_note(name: str, count: int, eps: float) -> str:
     return (
         f"d/d {name}: {count} entr{'y' if count == 1 else 'ies'} at a point where the function is not "
         f"differentiable (one-sided differences at step {eps:.3g} disagree, e.g. a ReLU kink); "
-        "compared with the one-sided difference on the analytic side"
+        "compared with the one-sided difference on the side that does not cross it"
     )
 
 
@@ -385,8 +399,9 @@ def full_jacobian(
         still = [name for name in failing if not reports[name].passed]
         if still:
             sided = _one_sided(module, kind, inputs, small, still, layout)
+            halved = _one_sided(module, kind, inputs, small / 2, still, layout)
             for name in still:
-                estimate, count = _kink_side(analytic[name], best[name], *sided[name], tol)
+                estimate, count = _kink_side(analytic[name], best[name], sided[name], halved[name], tol)
                 if count:
                     reports[name] = compare(
                         name, analytic[name], estimate, tol, _locator(layout, name, shapes[name])
