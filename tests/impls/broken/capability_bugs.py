@@ -7,9 +7,12 @@ is a failure, never "unsupported".
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
-from .base import LoopGRU, LoopLSTM, State
 from torch import Tensor, nn
+
+from .base import LoopGRU, LoopLSTM, State
 
 
 class DefaultBatchFirstLSTM(LoopLSTM):
@@ -29,7 +32,7 @@ class BatchFirstKeywordIgnored(LoopLSTM):
 class DeclaresNoUnbatched(LoopLSTM):
     """Correct on batched input; declares that unbatched input is not supported (and rejects it)."""
 
-    lstm_bench_capabilities = {"unbatched": False}
+    lstm_bench_capabilities: ClassVar[dict[str, bool]] = {"unbatched": False}
 
     def forward(self, x: Tensor, hx: State | None = None) -> tuple[Tensor, State]:
         if x.dim() != 3:
@@ -40,7 +43,7 @@ class DeclaresNoUnbatched(LoopLSTM):
 class UnbatchedDeclaredRaises(LoopGRU):
     """Declares unbatched support, then raises on (T, I) input: declared supported and broken is a failure."""
 
-    lstm_bench_capabilities = {"unbatched": True}
+    lstm_bench_capabilities: ClassVar[dict[str, bool]] = {"unbatched": True}
 
     def forward(self, x: Tensor, hx: State | None = None) -> tuple[Tensor, State]:
         if x.dim() != 3:
@@ -51,7 +54,7 @@ class UnbatchedDeclaredRaises(LoopGRU):
 class UnbatchedDeclaredWrongState(LoopLSTM):
     """Declares unbatched support; on (T, I) input the given (h0, c0) is ignored (zeros used)."""
 
-    lstm_bench_capabilities = {"unbatched": True}
+    lstm_bench_capabilities: ClassVar[dict[str, bool]] = {"unbatched": True}
 
     def forward(self, x: Tensor, hx: State | None = None) -> tuple[Tensor, State]:
         return super().forward(x, None if x.dim() == 2 else hx)
