@@ -177,7 +177,9 @@ def test_coverage_table_in_text_and_json(tmp_path: Path, capsys: pytest.CaptureF
     path = tmp_path / "check.json"
     checks = ["--check", "equivalence.unbatched", "--check", "equivalence.batch_first"]
     assert main(["check", "--impl", NO_UNBATCHED, "--profile", "quick", *checks, "--json", str(path)]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "coverage:" not in captured.out  # stdout: one line per check, then the summary
+    out = captured.err
     assert "coverage:" in out
     assert "unbatched      unsupported (declared)" in out
     assert "equivalence.batch_first: pass" in out
@@ -200,6 +202,19 @@ def test_float64_coverage_says_the_run_was_float32() -> None:
     )
     row = next(r for r in coverage(report) if r.feature == "float64")
     assert row.usage() == "not exercised: this run is in float32"
+
+
+def test_float64_probed_unsupported_still_fails_but_declared_is_unsupported() -> None:
+    """A float64 run of a module that cannot run float64 would check nothing: it fails, unless declared."""
+    spec = "broken.numerical_bugs:Float32Only"
+    probed = load_impl(spec, Kind.LSTM)
+    entry = probed.capabilities.get(Feature.FLOAT64)
+    assert entry is not None and not entry.supported and "supports float32 input only" in entry.reason
+    assert run_check(probed, "equivalence.zero_state", profile="quick").status == "fail"
+    flagged = load_impl(spec, Kind.LSTM, unsupported={Feature.FLOAT64})
+    result = run_check(flagged, "equivalence.zero_state", profile="quick")
+    assert result.status == "unsupported" and "needs float64" in result.reason
+    assert run_check(flagged, "equivalence.zero_state", profile="quick", dtype="float32").status == "pass"
 
 
 def test_one_root_cause_is_named_once() -> None:

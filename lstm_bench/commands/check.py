@@ -2,8 +2,8 @@
 
 One line per check (PASS/FAIL/skip, worst error vs tolerance, time), per-tensor lines for the
 gradient checks, then for each failure the minimal counterexample and a snippet replaying it,
-then the coverage table (which optional features were exercised, which not and why), then a
-summary. Exit 0 when every check passed (skips and unsupported features allowed; ``--strict``
+then a summary; the coverage table (which optional features were exercised, which not and
+why) goes to stderr before the summary, and into the --json document. Exit 0 when every check passed (skips and unsupported features allowed; ``--strict``
 counts unsupported as failed), 1 when any failed, 2 for usage or load errors. ``--impl`` is required: the command checks *your* implementation (``pytest
 suites/conformance`` with no ``--impl`` is what checks lstm-bench's own references).
 """
@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         failures = [failure_block(r) for r in report.results if r.status == "fail"]
         if failures:
             print("\n" + "\n".join([*root_cause_lines(report), *failures]))
-        print(coverage_block(report))
+        print(coverage_block(report), file=sys.stderr)  # stdout keeps one line per check, then the summary
         print(summary_line(report), flush=True)
         reports.append(report)
     if len(reports) > 1:

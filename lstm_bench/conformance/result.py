@@ -252,6 +252,13 @@ class ConformanceReport:
         """How many checks ended with ``status``."""
         return sum(r.status == status for r in self.results)
 
+    def counts(self) -> dict[str, int]:
+        """{'pass': n, 'fail': n, 'skip': n}, plus 'unsupported' when any check was (older readers see no new key)."""
+        found: dict[str, int] = {status: self.count(status) for status in STATUSES}
+        if not found["unsupported"]:
+            del found["unsupported"]
+        return found
+
     def result(self, name: str) -> CheckResult:
         """The result of the check called ``name`` (KeyError when it was not run)."""
         for r in self.results:
@@ -269,7 +276,7 @@ class ConformanceReport:
             "seed": self.seed,
             "seconds": self.seconds,
             "passed": self.passed,
-            "counts": {status: self.count(status) for status in STATUSES},
+            "counts": self.counts(),
             "checks": [r.to_dict() for r in self.results],
             "capabilities": dict(self.capabilities),
             "layout": dict(self.layout),
