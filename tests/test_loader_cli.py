@@ -20,7 +20,8 @@ BAD_SPECS = [
     ("bad_loaders:NOT_CALLABLE", "is not a class or factory"),
     ("bad_loaders:ConstructorFails", "raised RuntimeError: needs a GPU"),
     ("bad_loaders:not_a_module", "not a torch.nn.Module"),
-    ("bad_loaders:NoMode", "pass --kind"),
+    # no mode, and the class name (LSTM) and weight shapes (GRU) disagree: --kind is needed
+    ("broken.capability_bugs:LstmShapedLikeGru", "pass --kind"),
     ("bad_loaders:WrongNames", "missing parameter weight_ih_l0"),
     ("bad_loaders:WrongShape", "weight_hh_l0 has shape (15, 5), expected (20, 5)"),
     ("bad_loaders:NoHx", "forward does not accept (x, hx)"),
@@ -66,6 +67,8 @@ def test_torch_nn_and_references_load_as_they_are(spec: str, kind: Kind | None, 
 @pytest.mark.usefixtures("impls_on_path")
 def test_no_mode_loads_with_kind() -> None:
     assert load_impl("bad_loaders:NoMode", Kind.GRU).kind is Kind.GRU
+    # without --kind the kind is told from its weight shapes (3H rows: a GRU)
+    assert load_impl("bad_loaders:NoMode").kind is Kind.GRU
 
 
 def test_inspect_agrees_with_reference(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,8 +2,9 @@
 
 One line per check (PASS/FAIL/skip, worst error vs tolerance, time), per-tensor lines for the
 gradient checks, then for each failure the minimal counterexample and a snippet replaying it,
-then a summary. Exit 0 when every check passed (skips allowed), 1 when any failed, 2 for usage
-or load errors. ``--impl`` is required: the command checks *your* implementation (``pytest
+then a summary; the coverage table (which optional features were exercised, which not and
+why) goes to stderr before the summary, and into the --json document. Exit 0 when every check passed (skips and unsupported features allowed; ``--strict``
+counts unsupported as failed), 1 when any failed, 2 for usage or load errors. ``--impl`` is required: the command checks *your* implementation (``pytest
 suites/conformance`` with no ``--impl`` is what checks lstm-bench's own references).
 """
 
@@ -24,6 +25,7 @@ EXAMPLES = (
     "lstm-bench check --impl mypkg.cells:FusedGRU --kind gru --profile quick",
     "lstm-bench check --impl torch.nn:LSTM --impl torch.nn:GRU --json results/check.json",
     "lstm-bench check --impl mypkg.cells:Fp32LSTM --dtype float32 --check gradients",
+    "lstm-bench check --impl opacus.layers:DPLSTM --unsupported unbatched --strict",
 )
 
 PROFILE_CHOICES = ("quick", "default", "thorough")
@@ -67,6 +69,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run only this check or family (e.g. gradients, invariants.causality); repeatable",
     )
     parser.add_argument("--json", default=None, metavar="PATH", help="also write the results document here")
+    parser.add_argument(
+        "--supports",
+        default=None,
+        metavar="A,B",
+        help="optional features the implementation supports, overriding the probe and its "
+        "lstm_bench_capabilities attribute (unbatched, packed, proj_size, bidirectional, multilayer, "
+        "dropout, float64, no_bias, batch_first)",
+    )
+    parser.add_argument(
+        "--unsupported",
+        default=None,
+        metavar="A,B",
+        help="optional features the implementation does not support: checks needing them report "
+        "'unsupported', not a failure",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="count unsupported features as failures (exit 1)"
+    )
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -129,14 +149,23 @@ class _Progress:
 
 def run(args: argparse.Namespace) -> int:
     """Run every selected check on every --impl; print and optionally save the results."""
-    from lstm_bench.conformance.render import check_line, failure_block, summary_line, tensor_lines
+    from lstm_bench.conformance.render import (
+        check_line,
+        coverage_block,
+        failure_block,
+        root_cause_lines,
+        summary_line,
+        tensor_lines,
+    )
     from lstm_bench.conformance.result import CheckResult
     from lstm_bench.conformance.runner import run_conformance, select_checks
     from lstm_bench.loader import load_impl, parse_kind
 
     _validate(args)
     kind = parse_kind(args.kind)
-    impls = [load_impl(spec, kind) for spec in args.impl]  # every load error before any checking
+    supports, unsupported = _features(args)
+    # every load error before any checking
+    impls = [load_impl(spec, kind, supports=supports, unsupported=unsupported) for spec in args.impl]
     count = len(select_checks(args.check))
     progress = _Progress()
 
@@ -169,11 +198,12 @@ def run(args: argparse.Namespace) -> int:
         progress.clear()
         failures = [failure_block(r) for r in report.results if r.status == "fail"]
         if failures:
-            print("\n" + "\n".join(failures))
+            print("\n" + "\n".join([*root_cause_lines(report), *failures]))
+        print(coverage_block(report), file=sys.stderr)  # stdout keeps one line per check, then the summary
         print(summary_line(report), flush=True)
         reports.append(report)
     if len(reports) > 1:
-        failed = [r.spec for r in reports if not r.passed]
+        failed = [r.spec for r in reports if not _passed(r, args.strict)]
         verdict = (
             f"{len(failed)} of {len(reports)} implementations failed: {', '.join(failed)}"
             if failed
@@ -182,7 +212,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"summary: {verdict}")
     if args.json is not None:
         _save(args.json, [r.to_dict() for r in reports])
-    return 0 if all(r.passed for r in reports) else 1
+    if args.strict and any(r.passed and not r.strict_passed for r in reports):
+        print("--strict: unsupported features count as failures", file=sys.stderr)
+    return 0 if all(_passed(r, args.strict) for r in reports) else 1
+
+
+def _passed(report: Any, strict: bool) -> bool:
+    return bool(report.strict_passed if strict else report.passed)
+
+
+def _features(args: argparse.Namespace) -> tuple[frozenset[Any], frozenset[Any]]:
+    """--supports and --unsupported as feature sets; a feature in both is a usage error."""
+    from lstm_bench.capabilities import parse_feature_list
+
+    supports = parse_feature_list(args.supports, "--supports")
+    unsupported = parse_feature_list(args.unsupported, "--unsupported")
+    both = sorted(f.value for f in supports & unsupported)
+    if both:
+        raise UsageError(f"--supports and --unsupported both name {', '.join(both)}")
+    return supports, unsupported
 
 
 def _save(path: str, section: list[dict[str, Any]]) -> None:

@@ -17,6 +17,7 @@ import torch
 from hypothesis import strategies as st
 from torch import nn
 
+from lstm_bench.capabilities import Feature
 from lstm_bench.conformance.cases import Case, Inputs, build, draw_inputs, set_weights
 from lstm_bench.conformance.result import Outcome
 from lstm_bench.conformance.tolerances import Tolerance, fd_step, tolerance
@@ -78,15 +79,12 @@ class Context:
 
         Tries the factory's ``batch_first=True`` keyword first, then a ``batch_first`` attribute.
         """
-        kwargs: dict[str, Any] = {"nonlinearity": "relu"} if self.impl.relu_kwarg else {}
         try:
-            module = self.impl.factory(case.input_size, case.hidden_size, batch_first=True, **kwargs)
+            module = self.impl.make(
+                case.input_size, case.hidden_size, dtype=self.dtype, device=self.device, batch_first=True
+            )
         except TypeError:
-            module = self.impl.make(case.input_size, case.hidden_size)
-            if not hasattr(module, "batch_first"):
-                return None
-            setattr(module, "batch_first", True)  # noqa: B010 (nn.Module.__setattr__ is typed for tensors)
-        module = module.to(dtype=self.dtype, device=self.device)
+            return None
         return set_weights(module, case)
 
 
@@ -118,6 +116,7 @@ class Check:
     explicit: Callable[[Context], Sequence[Case]] = _no_cases
     skip: Callable[[Context], str | None] = _applies
     share: float = 1.0
+    requires: tuple[Feature, ...] = ()  # optional features the check's cases use (see capabilities)
 
     @property
     def family(self) -> str:

@@ -23,6 +23,7 @@ import torch
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
+from lstm_bench.capabilities import Feature
 from lstm_bench.conformance.cases import Case, Inputs, Outputs, call, cases, generator, parameters
 from lstm_bench.conformance.checks import Check, Context
 from lstm_bench.conformance.compare import compare, compare_all
@@ -175,6 +176,7 @@ CHECKS = (
         explicit=_sizes,
         skip=_skip_batch_first,
         share=0.5,
+        requires=(Feature.BATCH_FIRST,),
     ),
     Check(
         "equivalence.unbatched",
@@ -184,6 +186,7 @@ CHECKS = (
         unbatched,
         explicit=lambda ctx: [Case(1, 1, 1, 1, 0), Case(40, 1, 5, 7, 1)],
         share=0.5,
+        requires=(Feature.UNBATCHED,),
     ),
     Check(
         "equivalence.gradients",

@@ -38,9 +38,11 @@ def _unit(t: Tensor) -> Tensor:
 def jacobian(ctx: Context, case: Case) -> Outcome:
     """The full Jacobian, entry by entry."""
     module, inputs = ctx.build(case), ctx.inputs(case)
-    return Outcome.from_tensors(
-        full_jacobian(module, ctx.kind, inputs, ctx.tol("finite-difference"), ctx.fd_step())
+    notes: list[str] = []
+    reports = full_jacobian(
+        module, ctx.kind, inputs, ctx.tol("finite-difference"), ctx.fd_step(), notes=notes
     )
+    return Outcome.from_tensors(reports, notes=notes)
 
 
 def _directions(module: nn.Module, inputs: Inputs, case: Case, stream: int) -> dict[str, Tensor]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 import textwrap
 
+from lstm_bench.conformance.coverage import coverage, layout_line, root_causes
 from lstm_bench.conformance.result import CheckResult, ConformanceReport
 
 NAME_WIDTH = 31
-_STATUS = {"pass": "PASS", "fail": "FAIL", "skip": "skip"}
+_STATUS = {"pass": "PASS", "fail": "FAIL", "skip": "skip", "unsupported": "n/s "}
 
 
 def _error(value: float) -> str:
@@ -24,8 +25,11 @@ def check_line(result: CheckResult) -> str:
     head = f"  {_STATUS[result.status]}  {result.name:<{NAME_WIDTH}}"
     if result.status == "skip":
         return f"{head} skipped: {result.reason}"
+    if result.status == "unsupported":
+        return f"{head} unsupported: {result.reason}"
     tol = result.tolerance.describe() if result.tolerance is not None else "-"
-    return f"{head} worst {_error(result.worst_error):>7} vs tol {tol:<22} {result.seconds:6.2f} s  ({result.examples} cases)"
+    line = f"{head} worst {_error(result.worst_error):>7} vs tol {tol:<22} {result.seconds:6.2f} s  ({result.examples} cases)"
+    return line + "".join(f"\n        note: {note}" for note in result.notes)
 
 
 def tensor_lines(result: CheckResult, indent: str = "        ") -> list[str]:
@@ -63,11 +67,35 @@ def report_header(report: ConformanceReport) -> str:
 
 
 def summary_line(report: ConformanceReport) -> str:
-    """'torch.nn:LSTM: 15 passed, 0 failed, 2 skipped in 12.3 s'."""
+    """'torch.nn:LSTM: 15 passed, 0 failed, 2 skipped in 12.3 s' (', 1 unsupported' when any)."""
+    unsupported = report.count("unsupported")
+    extra = f", {unsupported} unsupported" if unsupported else ""
     return (
         f"{report.spec}: {report.count('pass')} passed, {report.count('fail')} failed, "
-        f"{report.count('skip')} skipped in {report.seconds:.1f} s"
+        f"{report.count('skip')} skipped{extra} in {report.seconds:.1f} s"
     )
+
+
+def coverage_block(report: ConformanceReport) -> str:
+    """The coverage table: per feature, its support (and why) and the checks that exercised it."""
+    rows = coverage(report)
+    width = max(len(r.feature) for r in rows)
+    lines = ["coverage:"]
+    for row in rows:
+        lines.append(f"  {row.feature:<{width}}  {row.verdict()}")
+        lines.append(f"  {'':<{width}}    {row.usage()}")
+    lines.append(f"  {layout_line(report)}")
+    return "\n".join(lines)
+
+
+def root_cause_lines(report: ConformanceReport) -> list[str]:
+    """'root cause: forward(x) without hx raised TypeError: ... (fails 6 checks: a, b, ...)'."""
+    lines = []
+    for cause, names in root_causes(report):
+        call = next((c for c, why in report.preconditions.items() if why and why in cause), "")
+        head = f"{call} {cause}" if call else cause
+        lines.append(f"root cause: {head} (fails {len(names)} checks: {', '.join(names)})")
+    return lines
 
 
 def render_report(report: ConformanceReport, per_tensor: bool = True) -> str:
@@ -80,6 +108,9 @@ def render_report(report: ConformanceReport, per_tensor: bool = True) -> str:
     failures = [failure_block(r) for r in report.results if r.status == "fail"]
     if failures:
         lines.append("")
+        lines.extend(root_cause_lines(report))
         lines.extend(failures)
+    if report.capabilities:
+        lines.append(coverage_block(report))
     lines.append(summary_line(report))
     return "\n".join(lines)

@@ -17,8 +17,10 @@ from typing import Any, Literal
 
 from lstm_bench.conformance.tolerances import Tolerance
 
-Status = Literal["pass", "fail", "skip"]
-STATUSES: tuple[Status, ...] = ("pass", "fail", "skip")
+#: pass / fail; skip: the check does not apply (an RNN has no gates); unsupported: the check
+#: needs an optional feature the implementation does not support (never a failure, unless --strict).
+Status = Literal["pass", "fail", "skip", "unsupported"]
+STATUSES: tuple[Status, ...] = ("pass", "fail", "skip", "unsupported")
 
 
 def _float(value: Any) -> float:
@@ -98,18 +100,21 @@ class Outcome:
     error: float
     detail: str
     tensors: tuple[TensorError, ...] = ()
+    notes: tuple[str, ...] = ()  # how the comparison was made, where that matters (one-sided differences)
 
     @classmethod
-    def from_tensors(cls, tensors: Sequence[TensorError], what: str = "") -> Outcome:
+    def from_tensors(
+        cls, tensors: Sequence[TensorError], what: str = "", notes: Sequence[str] = ()
+    ) -> Outcome:
         """Pass when every tensor passed; the detail names the worst failing (or worst) tensor."""
         if not tensors:
-            return cls(True, 0.0, what or "nothing to compare")
+            return cls(True, 0.0, what or "nothing to compare", notes=tuple(notes))
         failing = [t for t in tensors if not t.passed]
         pool = failing or list(tensors)
         worst = max(pool, key=lambda t: _sortable(t.max_abs))
         error = max(_sortable(t.max_abs) for t in tensors)
         prefix = f"{what}: " if what else ""
-        return cls(not failing, error, prefix + worst.describe(), tuple(tensors))
+        return cls(not failing, error, prefix + worst.describe(), tuple(tensors), tuple(notes))
 
     @classmethod
     def failure(cls, detail: str, error: float = math.inf) -> Outcome:
@@ -122,6 +127,7 @@ class Outcome:
             "error": self.error,
             "detail": self.detail,
             "tensors": [t.to_dict() for t in self.tensors],
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
     @classmethod
@@ -131,6 +137,7 @@ class Outcome:
             error=_float(data["error"]),
             detail=str(data["detail"]),
             tensors=tuple(TensorError.from_dict(t) for t in data.get("tensors", ())),
+            notes=tuple(str(n) for n in data.get("notes", ())),
         )
 
 
@@ -170,10 +177,12 @@ class CheckResult:
     reason: str = ""
     tensors: tuple[TensorError, ...] = ()
     counterexample: Counterexample | None = None
+    notes: tuple[str, ...] = ()  # what the check did that a reader should know (one-sided differences, ...)
+    features: tuple[str, ...] = ()  # the optional features its cases exercised (capabilities.Feature names)
 
     @property
     def passed(self) -> bool:
-        """True unless the check failed (a skipped check did not fail)."""
+        """True unless the check failed (a skipped or unsupported check did not fail)."""
         return self.status != "fail"
 
     def to_dict(self) -> dict[str, Any]:
@@ -187,6 +196,8 @@ class CheckResult:
             "reason": self.reason,
             "tensors": [t.to_dict() for t in self.tensors],
             "counterexample": None if self.counterexample is None else self.counterexample.to_dict(),
+            "notes": list(self.notes),
+            "features": list(self.features),
         }
 
     @classmethod
@@ -206,6 +217,8 @@ class CheckResult:
             reason=str(data.get("reason", "")),
             tensors=tuple(TensorError.from_dict(t) for t in data.get("tensors", ())),
             counterexample=None if counterexample is None else Counterexample.from_dict(counterexample),
+            notes=tuple(str(n) for n in data.get("notes", ())),
+            features=tuple(str(f) for f in data.get("features", ())),
         )
 
 
@@ -221,15 +234,30 @@ class ConformanceReport:
     seed: int
     seconds: float
     results: tuple[CheckResult, ...] = field(default_factory=tuple)
+    capabilities: Mapping[str, Any] = field(default_factory=dict)  # Capabilities.to_dict() of the impl
+    layout: Mapping[str, Any] = field(default_factory=dict)  # the module's own defaults (batch_first, ...)
+    preconditions: Mapping[str, str] = field(default_factory=dict)  # call -> '' or 'raised X: ...' at load
 
     @property
     def passed(self) -> bool:
-        """True when no check failed."""
+        """True when no check failed (unsupported features do not fail; see ``strict_passed``)."""
         return all(r.passed for r in self.results)
+
+    @property
+    def strict_passed(self) -> bool:
+        """True when no check failed and none was unsupported (``check --strict``)."""
+        return self.passed and self.count("unsupported") == 0
 
     def count(self, status: Status) -> int:
         """How many checks ended with ``status``."""
         return sum(r.status == status for r in self.results)
+
+    def counts(self) -> dict[str, int]:
+        """{'pass': n, 'fail': n, 'skip': n}, plus 'unsupported' when any check was (older readers see no new key)."""
+        found: dict[str, int] = {status: self.count(status) for status in STATUSES}
+        if not found["unsupported"]:
+            del found["unsupported"]
+        return found
 
     def result(self, name: str) -> CheckResult:
         """The result of the check called ``name`` (KeyError when it was not run)."""
@@ -248,8 +276,11 @@ class ConformanceReport:
             "seed": self.seed,
             "seconds": self.seconds,
             "passed": self.passed,
-            "counts": {status: self.count(status) for status in STATUSES},
+            "counts": self.counts(),
             "checks": [r.to_dict() for r in self.results],
+            "capabilities": dict(self.capabilities),
+            "layout": dict(self.layout),
+            "preconditions": dict(self.preconditions),
         }
 
     @classmethod
@@ -263,4 +294,7 @@ class ConformanceReport:
             seed=int(data["seed"]),
             seconds=_float(data["seconds"]),
             results=tuple(CheckResult.from_dict(r) for r in data.get("checks", ())),
+            capabilities=dict(data.get("capabilities", {})),
+            layout=dict(data.get("layout", {})),
+            preconditions={str(k): str(v) for k, v in data.get("preconditions", {}).items()},
         )

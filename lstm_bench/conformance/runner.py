@@ -13,10 +13,11 @@ from typing import Any
 
 import torch
 
+from lstm_bench.capabilities import Feature, Support
 from lstm_bench.conformance import equivalence, gradients, invariants, ranges
 from lstm_bench.conformance.cases import Case
 from lstm_bench.conformance.checks import Check, Context
-from lstm_bench.conformance.result import CheckResult, ConformanceReport, Counterexample, Outcome
+from lstm_bench.conformance.result import CheckResult, ConformanceReport, Counterexample, Outcome, Status
 from lstm_bench.conformance.search import (
     PROFILES,
     SearchResult,
@@ -67,6 +68,18 @@ def dtype_of(name: str) -> torch.dtype:
         raise ValueError(f"unsupported dtype {name!r}; expected float64 or float32") from None
 
 
+def needed_features(check: Check, dtype: torch.dtype) -> tuple[Feature, ...]:
+    """The optional features a check's cases use in ``dtype`` (every check needs float64 in float64)."""
+    return (*check.requires, *((Feature.FLOAT64,) if dtype == torch.float64 else ()))
+
+
+def _runs_anyway(support: Support) -> bool:
+    """float64 is the run's dtype, not a case option: a probe that finds it failing does not turn
+    every check off (a float64 run would check nothing and exit 0); the checks run and fail with
+    the implementation's exception. Declared or flagged (--unsupported float64), it is unsupported."""
+    return support.feature is Feature.FLOAT64 and support.source == "probe"
+
+
 def repro_snippet(spec: str, kind: Kind, check: str, case: Case, dtype: str, device: str) -> str:
     """A short Python snippet that replays ``check`` on ``case`` and prints what went wrong."""
     return (
@@ -104,6 +117,12 @@ def run_check(
     check = get_check(check) if isinstance(check, str) else check
     ctx = context or Context(impl, dtype_of(dtype), device)
     start = time.perf_counter()
+    features = tuple(f.value for f in needed_features(check, ctx.dtype))
+    absent = [a for a in impl.capabilities.missing(needed_features(check, ctx.dtype)) if not _runs_anyway(a)]
+    if absent:
+        status: Status = "skip" if all(a.source == "not applicable" for a in absent) else "unsupported"
+        why = "; ".join(f"needs {a.feature.value}: {a.describe()}" for a in absent)
+        return CheckResult(check.name, status, time.perf_counter() - start, reason=why, features=features)
     try:
         reason = check.skip(ctx)
     except Exception as exc:  # building a probe instance failed: that is a finding, not a crash
@@ -121,9 +140,10 @@ def run_check(
         "worst_error": found.worst_error,
         "tolerance": tol,
         "tensors": tuple(found.tensors.values()),
+        "notes": tuple(found.notes),
     }
     if found.failure is None:
-        return CheckResult(check.name, "pass", time.perf_counter() - start, **common)
+        return CheckResult(check.name, "pass", time.perf_counter() - start, features=features, **common)
     case, outcome = found.failure
     snippet = repro_snippet(impl.spec, impl.kind, check.name, case, ctx.dtype_name, device)
     return CheckResult(
@@ -132,6 +152,7 @@ def run_check(
         time.perf_counter() - start,
         reason=outcome.detail,
         counterexample=Counterexample(case.to_dict(), outcome, snippet),
+        features=features,
         **common,
     )
 
@@ -188,6 +209,9 @@ def run_conformance(
         seed=seed,
         seconds=time.perf_counter() - start,
         results=tuple(results),
+        capabilities=impl.capabilities.to_dict(),
+        layout=dict(impl.native),
+        preconditions=dict(impl.preconditions),
     )
 
 

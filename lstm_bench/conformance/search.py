@@ -68,6 +68,10 @@ def safe_evaluate(evaluate: Evaluate, case: Case) -> Outcome:
         return Outcome.failure(f"raised {type(exc).__name__}: {message}")
 
 
+#: Notes kept per check (e.g. where one-sided differences replaced central ones).
+MAX_NOTES = 5
+
+
 @dataclass
 class SearchResult:
     """Everything one search saw: cases evaluated, worst error, worst per tensor, minimal failure."""
@@ -76,10 +80,14 @@ class SearchResult:
     worst_error: float = 0.0
     tensors: dict[str, TensorError] = field(default_factory=dict)
     failure: tuple[Case, Outcome] | None = None
+    notes: list[str] = field(default_factory=list)  # distinct notes of the outcomes, first MAX_NOTES
 
     def record(self, outcome: Outcome) -> None:
         """Fold one outcome into the running worst values."""
         self.examples += 1
+        for note in outcome.notes:
+            if note not in self.notes and len(self.notes) < MAX_NOTES:
+                self.notes.append(note)
         error = math.inf if math.isnan(outcome.error) else outcome.error
         self.worst_error = max(self.worst_error, error)
         for report in outcome.tensors:

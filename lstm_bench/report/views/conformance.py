@@ -30,7 +30,7 @@ class CheckRow:
     """One conformance check of one implementation."""
 
     name: str
-    status: str  # 'pass' | 'fail' | 'skip'
+    status: str  # 'pass' | 'fail' | 'skip' | 'unsupported'
     worst_error: str
     tolerance: str
     headroom: str  # worst error as % of the tolerance
@@ -39,6 +39,17 @@ class CheckRow:
     reason: str
     counterexample: str
     repro: str
+    notes: str = ""  # e.g. where one-sided differences replaced central ones
+
+
+@dataclass(frozen=True)
+class CoverageLine:
+    """One optional feature of one implementation: its support (and why) and the checks that used it."""
+
+    feature: str
+    status: str  # 'supported' | 'unsupported' | 'not applicable' | 'unknown'
+    verdict: str
+    usage: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,8 @@ class ImplConformance:
     passed: bool
     summary: str
     rows: tuple[CheckRow, ...]
+    coverage: tuple[CoverageLine, ...] = ()
+    layout: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,7 +151,31 @@ def _check_row(check: Mapping[str, Any]) -> CheckRow:
         reason=text(check.get("reason")),
         counterexample=counterexample,
         repro=repro or text(check.get("repro")),
+        notes="\n".join(text(n) for n in check.get("notes") or ()),
     )
+
+
+def _coverage(report: Mapping[str, Any]) -> tuple[tuple[CoverageLine, ...], str]:
+    """The coverage table (``conformance.coverage``) of one report; empty for documents without capabilities."""
+    from lstm_bench.conformance.coverage import coverage, layout_line
+    from lstm_bench.conformance.result import ConformanceReport
+
+    if not report.get("capabilities"):
+        return (), ""
+    try:
+        parsed = ConformanceReport.from_dict(report)
+    except (KeyError, TypeError, ValueError):
+        return (), ""
+    lines = []
+    for row in coverage(parsed):
+        if row.supported is None:
+            status = "unknown"
+        elif row.source == "not applicable":
+            status = "not applicable"
+        else:
+            status = "supported" if row.supported else "unsupported"
+        lines.append(CoverageLine(row.feature, status, row.verdict(), row.usage()))
+    return tuple(lines), layout_line(parsed)
 
 
 def conformance_matrix(conformance: Sequence[ImplConformance], many: bool) -> ConformanceMatrix | None:
@@ -156,7 +193,9 @@ def conformance_matrix(conformance: Sequence[ImplConformance], many: bool) -> Co
                 continue
             tolerances.add(row.tolerance)
             mark = {"pass": "✓", "fail": "✗", "skip": "–"}.get(row.status, "?")
-            text = "skipped" if row.status == "skip" else f"{mark} {row.worst_error}"
+            text = {"skip": "skipped", "unsupported": "unsupported"}.get(
+                row.status, f"{mark} {row.worst_error}"
+            )
             title = (
                 row.reason
                 or f"worst error {row.worst_error} vs tolerance {row.tolerance}; {row.examples} cases, {row.seconds}"
@@ -183,6 +222,7 @@ def implementation_views(source: Source) -> list[ImplConformance]:
         rows = tuple(_check_row(c) for c in report.get("checks") or () if isinstance(c, Mapping))
         failed = sum(r.status == "fail" for r in rows)
         skipped = sum(r.status == "skip" for r in rows)
+        unsupported = sum(r.status == "unsupported" for r in rows)
         passed = bool(report.get("passed", failed == 0)) and failed == 0
         settings = " · ".join(
             part
@@ -195,9 +235,13 @@ def implementation_views(source: Source) -> list[ImplConformance]:
             )
             if part
         )
-        summary = f"{len(rows) - failed - skipped}/{len(rows) - skipped} checks passed" + (
-            f", {skipped} skipped" if skipped else ""
+        ran = len(rows) - skipped - unsupported
+        summary = (
+            f"{ran - failed}/{ran} checks passed"
+            + (f", {skipped} skipped" if skipped else "")
+            + (f", {unsupported} unsupported" if unsupported else "")
         )
+        coverage_lines, layout = _coverage(report)
         out.append(
             ImplConformance(
                 source=source.label,
@@ -207,6 +251,8 @@ def implementation_views(source: Source) -> list[ImplConformance]:
                 passed=passed,
                 summary=summary,
                 rows=rows,
+                coverage=coverage_lines,
+                layout=layout,
             )
         )
     return out

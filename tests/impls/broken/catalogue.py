@@ -159,8 +159,45 @@ CATALOGUE: tuple[Planted, ...] = (
     ),
 )
 
+#: Capability and layout bugs: a feature accepted, declared or defaulted, then got wrong.
+CAPABILITY_BUGS: tuple[Planted, ...] = (
+    Planted(
+        "broken.capability_bugs:BatchFirstKeywordIgnored",
+        "lstm",
+        "equivalence.zero_state",
+        "defaults to batch_first=True and ignores batch_first=False",
+    ),
+    Planted(
+        "broken.capability_bugs:UnbatchedDeclaredRaises",
+        "gru",
+        "equivalence.unbatched",
+        "declares unbatched support, raises on (T, I) input",
+    ),
+    Planted(
+        "broken.capability_bugs:UnbatchedDeclaredWrongState",
+        "lstm",
+        "equivalence.unbatched",
+        "declares unbatched support, ignores (h0, c0) there",
+    ),
+    Planted(
+        "broken.capability_bugs:UnbatchedProbedReversed",
+        "lstm",
+        "equivalence.unbatched",
+        "unbatched input accepted, outputs reversed in time",
+    ),
+    Planted(
+        "broken.capability_bugs:Float32DefaultState",
+        "lstm",
+        "equivalence.zero_state",
+        "forward(x) builds its zero state in float32",
+    ),
+)
+
+CATALOGUE = CATALOGUE + CAPABILITY_BUGS
+
 #: Correct implementations that must pass every check.
 CORRECT = (
     ("broken.handwritten:HandWrittenLSTM", "lstm"),
     ("broken.base:TracedLoopLSTM", "lstm"),
+    ("broken.capability_bugs:DefaultBatchFirstLSTM", "lstm"),
 )
