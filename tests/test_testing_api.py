@@ -94,7 +94,9 @@ def test_a_status_other_than_pass_or_fail_is_a_skip_with_its_reason() -> None:
     with pytest.raises(pytest.skip.Exception, match="unsupported: no batch_first"):
         raise_for_result(odd)
     with pytest.raises(pytest.skip.Exception, match="declares features"):
-        ConformanceCheck("equivalence.batch_first", unsupported="unsupported: declares features")(torch.nn.LSTM)
+        ConformanceCheck("equivalence.batch_first", unsupported="unsupported: declares features")(
+            torch.nn.LSTM
+        )
     assert set(FEATURES["batch_first"]) <= set(CHECK_NAMES)
 
 
@@ -102,10 +104,15 @@ def test_a_status_other_than_pass_or_fail_is_a_skip_with_its_reason() -> None:
 
 
 def test_check_implementation_returns_the_report_of_a_correct_module() -> None:
-    report = check_implementation(torch.nn.GRU, profile="quick", checks=["equivalence", "invariants.causality"])
+    report = check_implementation(
+        torch.nn.GRU, profile="quick", checks=["equivalence", "invariants.causality"]
+    )
     assert report.passed and report.count("pass") == 6
     declared = check_implementation(
-        torch.nn.GRU, profile="quick", checks=["equivalence", "invariants.causality"], features={"batch_first": False}
+        torch.nn.GRU,
+        profile="quick",
+        checks=["equivalence", "invariants.causality"],
+        features={"batch_first": False},
     )
     assert [r.name for r in declared.results] == [r.name for r in report.results]  # order kept
     assert [r.name for r in declared.results if r.status == "skip"] == ["equivalence.batch_first"]
@@ -120,7 +127,9 @@ def test_check_implementation_lists_every_failing_check_with_its_counterexample(
         )
     message = str(info.value)
     assert isinstance(info.value, AssertionError)
-    assert message.startswith("UnbatchedWrongAxis (broken.state_bugs:UnbatchedWrongAxis, lstm): 1 of 2 conformance checks failed")
+    assert message.startswith(
+        "UnbatchedWrongAxis (broken.state_bugs:UnbatchedWrongAxis, lstm): 1 of 2 conformance checks failed"
+    )
     assert "  equivalence.unbatched: " in message and "minimal counterexample" in message
     assert "replay('broken.state_bugs:UnbatchedWrongAxis', 'equivalence.unbatched'" in message
     assert [r.name for r in info.value.results] == ["equivalence.unbatched"]
