@@ -92,6 +92,7 @@ def test_the_recipes_call_the_script_upload_the_report_and_post_the_comment() ->
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(shutil.which("git") is None or shutil.which("bash") is None, reason="needs git and bash")
 def test_the_documented_script_gates_a_planted_regression_on_a_user_project(tmp_path: Path) -> None:
     script = recipe_blocks()["ci/lstm-bench.sh"]
     work = make_project(tmp_path, script)
