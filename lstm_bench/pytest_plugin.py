@@ -44,7 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Load the chosen Hypothesis profile, unless ``--hypothesis-profile`` already chose one."""
+    """Load the chosen Hypothesis profile, unless ``--hypothesis-profile`` already chose one; load
+    every ``--impl`` now, so a spec that cannot load stops the run with one line before collection
+    (pytest's usage error, exit 4), wherever the suites are collected from (a path or ``--pyargs``)."""
     from hypothesis import settings
 
     explicit_hypothesis = (
@@ -52,9 +54,10 @@ def pytest_configure(config: pytest.Config) -> None:
         if _has_option(config, "--hypothesis-profile")
         else None
     )
-    if explicit_hypothesis:
-        return
-    settings.load_profile(selected_profile(config))
+    if not explicit_hypothesis:
+        settings.load_profile(selected_profile(config))
+    if config.getoption("--impl", None):
+        config.stash[_LOADED] = load_selected_implementations(config)
 
 
 def _has_option(config: pytest.Config, name: str) -> bool:
@@ -90,6 +93,16 @@ def selected_profile(config: pytest.Config) -> str:
     """The Hypothesis profile in force: ``--lstm-bench-profile``, else ci under $CI, else dev."""
     chosen: str | None = config.getoption("--lstm-bench-profile", None)
     return chosen or ("ci" if os.environ.get("CI") else "dev")
+
+
+_LOADED = pytest.StashKey["list[LoadedImpl]"]()
+
+
+def implementations(config: pytest.Config) -> list[LoadedImpl]:
+    """The implementations under test (``--impl``, else DEFAULT_IMPLEMENTATIONS), loaded once per run."""
+    if _LOADED not in config.stash:
+        config.stash[_LOADED] = load_selected_implementations(config)
+    return config.stash[_LOADED]
 
 
 def load_selected_implementations(config: pytest.Config) -> list[LoadedImpl]:

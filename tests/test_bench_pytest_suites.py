@@ -62,3 +62,18 @@ def test_each_benchmark_is_collected_once_whether_named_by_folder_or_file() -> N
     by_file = collected("suites/benchmarks/bench_cpu.py", "suites/benchmarks/bench_gpu.py")
     assert by_folder and len(set(by_folder)) == len(by_folder)
     assert sorted(by_file) == sorted(by_folder)
+
+
+def test_the_installed_suite_runs_by_pyargs_from_any_folder(tmp_path: Path) -> None:
+    """``pytest --pyargs lstm_bench.suites.benchmarks`` outside this repository times the same cases."""
+    env = {**os.environ, "LSTM_BENCH_SUITE": "quick", "LSTM_BENCH_MIN_TIME": "0.001", "OMP_NUM_THREADS": "1",
+           "LSTM_BENCH_BACKENDS": "torch-native"}  # fmt: skip
+    out = tmp_path / "pb.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "lstm_bench.suites.benchmarks", "-q", "-p", "no:cacheprovider",
+         "-k", "gru and latency", "--impl", "torch.nn:GRU", f"--benchmark-json={out}"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    records = records_from_document(load_results(out))
+    assert {r.backend for r in records} == {"torch-native", "impl:torch.nn:GRU"}

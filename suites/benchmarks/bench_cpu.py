@@ -1,14 +1,5 @@
-"""CPU benchmarks of every registered backend on the chosen suite (parametrized in conftest.py)."""
+"""The installed CPU benchmarks (``lstm_bench.suites.benchmarks.bench_cpu``), run from a clone of lstm-bench."""
 
-from __future__ import annotations
+from lstm_bench.suites.benchmarks.bench_cpu import DEVICE, test_cpu
 
-from collections.abc import Callable
-
-from lstm_bench.bench.workloads import Case
-
-DEVICE = "cpu"
-
-
-def test_cpu(run_case: Callable[[Case | None, str, str], None], bench_case: tuple[Case | None, str]) -> None:
-    case, backend = bench_case
-    run_case(case, backend, DEVICE)
+__all__ = ["DEVICE", "test_cpu"]

@@ -1,25 +1,5 @@
-"""CUDA benchmarks of every registered backend on the chosen suite; skipped with a reason without CUDA."""
+"""The installed GPU benchmarks (``lstm_bench.suites.benchmarks.bench_gpu``), run from a clone of lstm-bench."""
 
-from __future__ import annotations
+from lstm_bench.suites.benchmarks.bench_gpu import DEVICE, pytestmark, test_cuda
 
-from collections.abc import Callable
-
-import pytest
-import torch
-
-from lstm_bench.bench.workloads import Case
-
-DEVICE = "cuda"
-
-_WHY = "no CUDA build of torch" if torch.version.cuda is None else "no CUDA device visible"
-pytestmark = [
-    pytest.mark.gpu,
-    pytest.mark.skipif(
-        not torch.cuda.is_available(), reason=f"CUDA is not available ({_WHY}, torch {torch.__version__})"
-    ),
-]
-
-
-def test_cuda(run_case: Callable[[Case | None, str, str], None], bench_case: tuple[Case | None, str]) -> None:
-    case, backend = bench_case
-    run_case(case, backend, DEVICE)
+__all__ = ["DEVICE", "pytestmark", "test_cuda"]

@@ -1,17 +1,5 @@
-"""Every conformance check on every selected implementation, one test each (see conftest.py)."""
+"""The installed conformance suite (``lstm_bench.suites.conformance``), run from a clone of lstm-bench."""
 
-from __future__ import annotations
+from lstm_bench.suites.conformance.test_conformance_suite import test_check
 
-import pytest
-
-from lstm_bench.conformance import run_check
-from lstm_bench.conformance.render import failure_block
-from lstm_bench.loader import LoadedImpl
-
-
-def test_check(impl: LoadedImpl, check_name: str, conformance_profile: str) -> None:
-    result = run_check(impl, check_name, profile=conformance_profile)
-    if result.status == "skip":
-        pytest.skip(result.reason)
-    __tracebackhide__ = True
-    assert result.status == "pass", failure_block(result)
+__all__ = ["test_check"]

@@ -1,0 +1,1 @@
+"""pytest-benchmark suites (``bench_*.py``) over the ``lstm-bench bench`` registry and timer."""

@@ -1,0 +1,1 @@
+"""Every conformance check on every implementation the plugin options select (``--impl``, ``--kind``)."""
