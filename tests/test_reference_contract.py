@@ -509,3 +509,23 @@ def test_states_in_the_wrong_order_are_caught(monkeypatch: pytest.MonkeyPatch) -
         assert_same(
             run_torch(ref, PACKED_BIDIRECTIONAL, prob), run_torch(native, PACKED_BIDIRECTIONAL, prob), 0
         )
+
+
+def test_numpy_stack_rejects_inconsistent_arguments() -> None:
+    params = init_stack_params(Kind.LSTM, 2, 3, np.random.default_rng(0), num_layers=2, proj_size=1)
+    x = np.zeros((4, 2, 2))
+    with pytest.raises(ValueError, match=r"x must be \(T, B, 2\)"):
+        stack_forward(params, np.zeros((4, 2, 3)))
+    with pytest.raises(ValueError, match="lengths must be"):
+        stack_forward(params, x, lengths=[5, 1])
+    with pytest.raises(ValueError, match=r"h0 must be .* \(2, 2, 1\)"):
+        stack_forward(params, x, h0=np.zeros((2, 2, 3)))
+    with pytest.raises(ValueError, match="num_layers - 1 = 1"):
+        stack_forward(params, x, dropout_masks=[np.ones((4, 2, 1))] * 2)
+    with pytest.raises(ValueError, match="dropout mask must be"):
+        stack_forward(params, x, dropout_masks=[np.ones((4, 2, 3))])
+    gru = init_stack_params(Kind.GRU, 2, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="only for the LSTM"):
+        stack_forward(gru, x, c0=np.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match="only for the LSTM"):
+        init_stack_params(Kind.GRU, 2, 3, np.random.default_rng(0), proj_size=1)
