@@ -529,3 +529,17 @@ def test_numpy_stack_rejects_inconsistent_arguments() -> None:
         stack_forward(gru, x, c0=np.zeros((1, 2, 3)))
     with pytest.raises(ValueError, match="only for the LSTM"):
         init_stack_params(Kind.GRU, 2, 3, np.random.default_rng(0), proj_size=1)
+
+
+def test_packed_input_ignores_batch_first_and_all_weights_group_like_torch_nn() -> None:
+    case = Case(Kind.LSTM, 3, 4, 2, True, 2, True, "batch_first", 3, 5, False, 4)
+    native, ref = native_pair(case)
+    assert [[p.shape for p in g] for g in ref.all_weights] == [
+        [p.shape for p in g] for g in native.all_weights
+    ]
+    ref.flatten_parameters()  # accepted, as on torch.nn
+    x = torch.randn(3, 5, 3, dtype=F64)  # (B, T, I): packed from batch-first data
+    packed = pack_padded_sequence(x, torch.tensor([2, 5, 3]), batch_first=True, enforce_sorted=False)
+    (a, (ha, ca)), (b, (hb, cb)) = native(packed), ref(packed)
+    for want, got in ((a.data, b.data), (ha, hb), (ca, cb)):
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
