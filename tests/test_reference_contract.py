@@ -509,3 +509,37 @@ def test_states_in_the_wrong_order_are_caught(monkeypatch: pytest.MonkeyPatch) -
         assert_same(
             run_torch(ref, PACKED_BIDIRECTIONAL, prob), run_torch(native, PACKED_BIDIRECTIONAL, prob), 0
         )
+
+
+def test_numpy_stack_rejects_inconsistent_arguments() -> None:
+    params = init_stack_params(Kind.LSTM, 2, 3, np.random.default_rng(0), num_layers=2, proj_size=1)
+    x = np.zeros((4, 2, 2))
+    with pytest.raises(ValueError, match=r"x must be \(T, B, 2\)"):
+        stack_forward(params, np.zeros((4, 2, 3)))
+    with pytest.raises(ValueError, match="lengths must be"):
+        stack_forward(params, x, lengths=[5, 1])
+    with pytest.raises(ValueError, match=r"h0 must be .* \(2, 2, 1\)"):
+        stack_forward(params, x, h0=np.zeros((2, 2, 3)))
+    with pytest.raises(ValueError, match="num_layers - 1 = 1"):
+        stack_forward(params, x, dropout_masks=[np.ones((4, 2, 1))] * 2)
+    with pytest.raises(ValueError, match="dropout mask must be"):
+        stack_forward(params, x, dropout_masks=[np.ones((4, 2, 3))])
+    gru = init_stack_params(Kind.GRU, 2, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="only for the LSTM"):
+        stack_forward(gru, x, c0=np.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match="only for the LSTM"):
+        init_stack_params(Kind.GRU, 2, 3, np.random.default_rng(0), proj_size=1)
+
+
+def test_packed_input_ignores_batch_first_and_all_weights_group_like_torch_nn() -> None:
+    case = Case(Kind.LSTM, 3, 4, 2, True, 2, True, "batch_first", 3, 5, False, 4)
+    native, ref = native_pair(case)
+    assert [[p.shape for p in g] for g in ref.all_weights] == [
+        [p.shape for p in g] for g in native.all_weights
+    ]
+    ref.flatten_parameters()  # accepted, as on torch.nn
+    x = torch.randn(3, 5, 3, dtype=F64)  # (B, T, I): packed from batch-first data
+    packed = pack_padded_sequence(x, torch.tensor([2, 5, 3]), batch_first=True, enforce_sorted=False)
+    (a, (ha, ca)), (b, (hb, cb)) = native(packed), ref(packed)
+    for want, got in ((a.data, b.data), (ha, hb), (ca, cb)):
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-12)

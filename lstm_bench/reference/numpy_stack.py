@@ -274,23 +274,22 @@ def stack_forward(
     None). ``lengths`` (B,) in 1..T (None = all T). ``dropout_masks``: L-1 arrays (T, B, D·H_out)
     multiplied into the inputs of layers 1..L-1 (already scaled, e.g. 0 or 1/(1-p)); None = eval."""
     x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 3 or x.shape[2] != params.input_size or 0 in x.shape:
+        raise ValueError(f"x must be (T, B, {params.input_size}) with T, B >= 1; got {x.shape}")
     steps_count, batch = x.shape[0], x.shape[1]
     d, layers, h_out, hid = params.directions, params.num_layers, params.output_size, params.hidden_size
-    if x.ndim != 3 or x.shape[2] != params.input_size:
-        raise ValueError(f"x must be (T, B, {params.input_size}); got {x.shape}")
     lens = np.full(batch, steps_count) if lengths is None else np.asarray(lengths, dtype=np.int64)
     if lens.shape != (batch,) or lens.min() < 1 or lens.max() > steps_count:
         raise ValueError(f"lengths must be (B,) = ({batch},) with values in 1..{steps_count}; got {lens}")
-    h0 = np.zeros((d * layers, batch, h_out)) if h0 is None else np.asarray(h0, dtype=np.float64)
-    cell = params.kind.has_cell
-    c0 = (
-        (np.zeros((d * layers, batch, hid)) if c0 is None else np.asarray(c0, dtype=np.float64))
-        if cell
-        else None
-    )
+    if c0 is not None and not params.kind.has_cell:
+        raise ValueError(f"c0 is only for the LSTM; {params.kind.value} has no cell state")
+    h0 = _state_or_zeros("h0", h0, (d * layers, batch, h_out))
+    c0 = _state_or_zeros("c0", c0, (d * layers, batch, hid)) if params.kind.has_cell else None
     masks = tuple(np.asarray(m, dtype=np.float64) for m in dropout_masks or ())
     if masks and len(masks) != layers - 1:
         raise ValueError(f"dropout_masks must have num_layers - 1 = {layers - 1} entries; got {len(masks)}")
+    if any(m.shape != (steps_count, batch, d * h_out) for m in masks):
+        raise ValueError(f"each dropout mask must be (T, B, D*H_out) = {(steps_count, batch, d * h_out)}")
     y, h_n, c_n, records = x, [], [], []
     for k in range(layers):
         if k > 0 and masks:
@@ -312,8 +311,18 @@ def stack_forward(
             c_n.append(c)
             records.append(rec)
         y = np.concatenate(outs, axis=-1)  # (T, B, D·H_out)
-    c_final = np.stack(c_n) if cell else None  # type: ignore[arg-type]
+    c_final = np.stack(c_n) if params.kind.has_cell else None  # type: ignore[arg-type]
     return StackTrace(params, y, np.stack(h_n), c_final, lens, masks, records)
+
+
+def _state_or_zeros(name: str, value: Any, shape: tuple[int, int, int]) -> Array:
+    """A float64 copy of an initial state of ``shape`` (D·L, B, width), or zeros when it is None."""
+    if value is None:
+        return np.zeros(shape, dtype=np.float64)
+    arr = np.array(value, dtype=np.float64)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must be (D*num_layers, B, width) = {shape}; got {arr.shape}")
+    return arr
 
 
 # ---------------------------------------------------------------------------------------------------

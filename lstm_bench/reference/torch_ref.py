@@ -147,6 +147,18 @@ class ReferenceRNNBase(nn.Module):
         """H_out: proj_size when projecting, else hidden_size."""
         return self.proj_size if self.proj_size > 0 else self.hidden_size
 
+    @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """torch.nn's grouping: one list per layer-direction, in registration order."""
+        params = dict(self.named_parameters())
+        groups: dict[str, list[nn.Parameter]] = {}
+        for name, p in params.items():
+            groups.setdefault(name.split("_", 2)[2], []).append(p)  # key "l{k}[_reverse]"
+        return list(groups.values())
+
+    def flatten_parameters(self) -> None:
+        """No-op: torch.nn compacts weights for cuDNN here; the reference keeps separate tensors."""
+
     def reset_parameters(self) -> None:
         """torch.nn's default: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), in registration order."""
         bound = 1.0 / math.sqrt(self.hidden_size)
