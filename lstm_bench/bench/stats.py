@@ -44,7 +44,7 @@ def median(values: Sequence[float]) -> float:
     return quantile(sorted(values), 0.5)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)  # the looks and sample sizes in use; one table of n = 2^16 is about 2 MB
 def binomial_half_cdf(n: int) -> tuple[float, ...]:
     """P(K <= k) for K ~ Binomial(n, 1/2), k = 0..n: exact integer sums up to n = 5000, log space beyond.
 
