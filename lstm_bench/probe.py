@@ -83,14 +83,29 @@ def probe_packed(build: Builder, kind: Kind) -> tuple[bool, str]:
 
     def run(m: nn.Module) -> object:
         first = bool(getattr(m, "batch_first", False))
-        return m(pack_padded_sequence(_time_major(m), torch.tensor([T, T - 1]), batch_first=first))
+        packed = pack_padded_sequence(_time_major(m), torch.tensor([T, T - 1]), batch_first=first)
+        return m(packed, _state(kind, (1, B, H), _dtype(m)))
 
     return _build_then(build, "forward(PackedSequence)", {}, run)
 
 
-def probe_keyword(build: Builder, kwargs: dict[str, Any]) -> tuple[bool, str]:
-    """The constructor takes ``kwargs`` and forward(x) runs."""
-    return _build_then(build, "forward(x)", kwargs, lambda m: m(_time_major(m)))
+def _keyword_state(kind: Kind, kwargs: dict[str, Any], dtype: torch.dtype) -> Tensor | tuple[Tensor, Tensor]:
+    """The initial state torch.nn takes for ``kwargs``: (L·D, B, H), h of (.., proj_size) with projection."""
+    layers = int(kwargs.get("num_layers", 1)) * (2 if kwargs.get("bidirectional") else 1)
+    proj = int(kwargs.get("proj_size", 0))
+    if proj and kind.has_cell:
+        return torch.zeros(layers, B, proj, dtype=dtype), torch.zeros(layers, B, H, dtype=dtype)
+    return _state(kind, (layers, B, H), dtype)
+
+
+def probe_keyword(build: Builder, kind: Kind, kwargs: dict[str, Any]) -> tuple[bool, str]:
+    """The constructor takes ``kwargs`` and forward(x, hx) runs (with hx, so that a forward
+    that cannot build its own zero state does not read as a missing feature)."""
+
+    def run(m: nn.Module) -> object:
+        return m(_time_major(m), _keyword_state(kind, kwargs, _dtype(m)))
+
+    return _build_then(build, "forward(x, hx)", kwargs, run)
 
 
 def probe_float64(build: Builder, kind: Kind) -> tuple[bool, str]:
@@ -108,18 +123,17 @@ def probe_float64(build: Builder, kind: Kind) -> tuple[bool, str]:
 
 
 def probe_other_layout(build: Builder, native_batch_first: bool) -> tuple[bool, str]:
-    """The module built in the layout it does not default to runs forward in that layout."""
+    """The module can be built in the layout it does not default to (the keyword, or the attribute).
+
+    Construction only: a module that offers batch_first has the feature, and a forward that then
+    misreads the layout is a failing ``equivalence.batch_first``, not an unsupported feature.
+    """
     other = not native_batch_first
-
-    def run(m: nn.Module) -> object:
-        x = torch.zeros(T, B, I, dtype=_dtype(m))
-        return m(x.transpose(0, 1).contiguous() if other else x)
-
     try:
-        module = build(batch_first=other)
+        build(batch_first=other)
     except Exception as exc:
         return False, f"cannot build with batch_first={other}: {_reason(exc)}"
-    return _try(f"batch_first={other} forward", lambda: run(module))
+    return True, ""
 
 
 def preconditions(build: Builder, kind: Kind) -> dict[str, str]:
@@ -149,19 +163,19 @@ def probe_all(build: Builder, kind: Kind, native_batch_first: bool) -> dict[Feat
     found: dict[Feature, tuple[bool, str]] = {
         Feature.UNBATCHED: probe_unbatched(build, kind),
         Feature.PACKED: probe_packed(build, kind),
-        Feature.BIDIRECTIONAL: probe_keyword(build, {"bidirectional": True}),
-        Feature.MULTILAYER: probe_keyword(build, {"num_layers": 2}),
+        Feature.BIDIRECTIONAL: probe_keyword(build, kind, {"bidirectional": True}),
+        Feature.MULTILAYER: probe_keyword(build, kind, {"num_layers": 2}),
         Feature.FLOAT64: probe_float64(build, kind),
-        Feature.NO_BIAS: probe_keyword(build, {"bias": False}),
+        Feature.NO_BIAS: probe_keyword(build, kind, {"bias": False}),
         Feature.BATCH_FIRST: probe_other_layout(build, native_batch_first),
     }
     if found[Feature.MULTILAYER][0]:
-        found[Feature.DROPOUT] = probe_keyword(build, {"num_layers": 2, "dropout": 0.5})
+        found[Feature.DROPOUT] = probe_keyword(build, kind, {"num_layers": 2, "dropout": 0.5})
     else:
         found[Feature.DROPOUT] = (False, "needs multilayer, which is unsupported")
     entries = {f: Support(f, ok, "probe", why) for f, (ok, why) in found.items()}
     if kind is Kind.LSTM:
-        ok, why = probe_keyword(build, {"proj_size": 2})
+        ok, why = probe_keyword(build, kind, {"proj_size": 2})
         entries[Feature.PROJ_SIZE] = Support(Feature.PROJ_SIZE, ok, "probe", why)
     else:
         entries[Feature.PROJ_SIZE] = Support(

@@ -228,6 +228,16 @@ def test_one_root_cause_is_named_once() -> None:
     assert render_report(report).count("root cause:") == 1
 
 
+def test_forward_without_hx_raising_is_named_once_as_the_cause() -> None:
+    report = run_conformance(load_impl("broken.capability_bugs:RequiresHx"), profile="quick")
+    lines = root_cause_lines(report)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("root cause: forward(x) without hx raised TypeError")
+    _, names = root_causes(report)[0]
+    assert "equivalence.zero_state" in names
+    assert report.result("equivalence.initial_state").status == "pass"  # with hx it is right
+
+
 def test_kind_from_mode_class_name_or_shapes() -> None:
     assert load_impl("broken.capability_bugs:PlainLstm").kind is Kind.LSTM
     assert load_impl("broken.capability_bugs:PlainLstm").kind_source == "class name PlainLstm"

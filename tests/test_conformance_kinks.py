@@ -143,3 +143,28 @@ def test_thorough_float32_relu_rnn_jacobian_passes_on_torch_nn() -> None:
     )
     assert result.status == "pass", result.reason
     assert any("not differentiable" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(("module", "passes"), [(_relu_rnn, True), (lambda dtype: WrongSlopeRNN(), False)])
+def test_directional_derivative_at_the_kink(module: object, passes: bool) -> None:
+    """vᵀJu along x at the kink: one-sided on the clean side; the wrong slope still fails."""
+    from lstm_bench.conformance.jacobian import directional
+
+    built = module(torch.float32)  # type: ignore[operator]
+    x = KINK if passes else -KINK  # correct code below the kink (slope 0), the bug just above it (slope 1)
+    inputs = _inputs(x, torch.float32)
+    notes: list[str] = []
+    weights = torch.ones(1, 2)  # (B, M): output[0] and h_n
+    reports = directional(
+        built,
+        Kind.RNN_RELU,
+        inputs,
+        weights,
+        {"x": torch.ones(1, 1, 1)},
+        tolerance("finite-difference", "float32"),
+        fd_step("float32"),
+        notes=notes,
+    )
+    assert reports[0].passed is passes, reports[0].describe()
+    if passes:
+        assert notes and "not differentiable along u" in notes[0]

@@ -80,7 +80,9 @@ def test_every_supported_check_passes(spec: str) -> None:
     assert report.passed and not report.strict_passed
 
 
-@pytest.mark.skipif(not _installed("torchrl.modules:LSTM"), reason="torchrl is not installed (tox -e thirdparty)")
+@pytest.mark.skipif(
+    not _installed("torchrl.modules:LSTM"), reason="torchrl is not installed (tox -e thirdparty)"
+)
 def test_torchrl_is_checked_in_its_own_batch_first_layout_and_in_time_major() -> None:
     impl = load_impl("torchrl.modules:LSTM")
     assert impl.native["batch_first"] is True and impl.options == {"batch_first": False}

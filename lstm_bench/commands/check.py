@@ -41,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="implementation, pkg.module:Name (repeatable)",
     )
     parser.add_argument(
-        "--kind", default=None, help="lstm, gru, rnn or rnn-relu, for every --impl (default: its mode)"
+        "--kind",
+        default=None,
+        help="lstm, gru, rnn or rnn-relu, for every --impl (default: told from its mode, class name or weight shapes)",
     )
     parser.add_argument(
         "--profile",

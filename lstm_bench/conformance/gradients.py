@@ -64,9 +64,11 @@ def random_direction(ctx: Context, case: Case) -> Outcome:
     gen = generator(case, 3)
     v = _unit(torch.randn(layout.batch, layout.outputs, generator=gen, dtype=torch.float64)).to(inputs.x)
     u = _directions(module, inputs, case, 4)
-    return Outcome.from_tensors(
-        directional(module, ctx.kind, inputs, v, u, ctx.tol("finite-difference"), ctx.fd_step())
+    notes: list[str] = []
+    reports = directional(
+        module, ctx.kind, inputs, v, u, ctx.tol("finite-difference"), ctx.fd_step(), notes=notes
     )
+    return Outcome.from_tensors(reports, notes=notes)
 
 
 def _long_memory(module: nn.Module, kind: Kind, case: Case) -> None:
@@ -106,6 +108,7 @@ def long_horizon(ctx: Context, case: Case) -> Outcome:
     u["x"][early:] = 0.0
     u["x"] = _unit(u["x"])
     labels = {"x": f"x[0:{early}]"}
+    notes: list[str] = []
     reports = directional(
         module,
         ctx.kind,
@@ -115,8 +118,9 @@ def long_horizon(ctx: Context, case: Case) -> Outcome:
         ctx.tol("finite-difference"),
         ctx.fd_step(),
         labels,
+        notes=notes,
     )
-    return Outcome.from_tensors(reports)
+    return Outcome.from_tensors(reports, notes=notes)
 
 
 CHECKS = (

@@ -485,6 +485,7 @@ def directional(
     tol: Tolerance,
     eps: float,
     labels: dict[str, str] | None = None,
+    notes: list[str] | None = None,
 ) -> list[TensorError]:
     """Compare vᵀ J u from one backward with (vᵀY(θ + εu) - vᵀY(θ - εu)) / 2ε, per input tensor.
 
@@ -513,8 +514,32 @@ def directional(
             again = _numeric_directional(module, kind, inputs, weights, {name: directions[name]}, small)
             n = _closer(a, n, torch.tensor([again[name]], dtype=torch.float64))
             report = compare(label, a, n, tol, _direction_locator(label))
+        if not report.passed:  # a point where the function is not differentiable along u?
+            u = directions[name]
+            sided = _one_sided_directional(module, kind, inputs, weights, name, u, small)
+            halved = _one_sided_directional(module, kind, inputs, weights, name, u, small / 2)
+            estimate, count = _kink_side(a, n, sided, halved, tol)
+            if count:
+                report = compare(label, a, estimate, tol, _direction_locator(label))
+                if notes is not None:
+                    notes.append(
+                        f"vᵀJu along {label}: not differentiable along u (one-sided differences at step "
+                        f"{small:.3g} disagree, e.g. a ReLU kink); compared with the side that does not cross it"
+                    )
         reports.append(report)
     return reports
+
+
+def _one_sided_directional(
+    module: nn.Module, kind: Kind, inputs: Inputs, weights: Tensor, name: str, u: Tensor, eps: float
+) -> tuple[Tensor, Tensor]:
+    """(vᵀY(θ + εu) - vᵀY(θ))/ε and (vᵀY(θ) - vᵀY(θ - εu))/ε as one-element float64 tensors."""
+    with torch.no_grad():
+        y0 = float((flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0) * weights).sum())
+    y_plus = float((_perturbed_forward(module, kind, inputs, name, u, eps) * weights).sum())
+    y_minus = float((_perturbed_forward(module, kind, inputs, name, u, -eps) * weights).sum())
+    forward = torch.tensor([(y_plus - y0) / eps], dtype=torch.float64)
+    return forward, torch.tensor([(y0 - y_minus) / eps], dtype=torch.float64)
 
 
 def _direction_locator(label: str) -> Callable[[tuple[int, ...]], str]:

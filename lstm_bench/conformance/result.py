@@ -5,7 +5,11 @@
 ``CheckResult``: one named check over all its cases: status, worst error vs tolerance, time,
 and for a failure the minimal counterexample with a snippet that replays it.
 ``ConformanceReport``: every check of one implementation; its ``to_dict`` is one entry of the
-results document's ``"conformance"`` section.
+results document's ``"conformance"`` section. Added without a schema bump (readers default them):
+check ``status`` may be ``"unsupported"``; a check has ``notes`` and ``features`` (the optional
+features its cases used); ``counts`` has ``"unsupported"`` when any check was; the report has
+``capabilities`` ({feature: {supported, source, reason}}), ``layout`` (the module's own
+defaults) and ``preconditions`` ({call: '' or 'raised X: ...'}).
 """
 
 from __future__ import annotations

@@ -78,6 +78,13 @@ class Float32DefaultState(LoopLSTM):
         return super().initial_state(hx, batch, x)
 
 
+class RequiresHx(LoopLSTM):
+    """forward(x, hx) with hx required: every call without a state raises TypeError."""
+
+    def forward(self, x: Tensor, hx: State) -> tuple[Tensor, State]:  # type: ignore[override]
+        return super().forward(x, hx)
+
+
 class _Wrapped(nn.Module):
     """torch.nn's module inside, its four parameters aliased at the top, no ``mode`` attribute."""
 

@@ -191,6 +191,12 @@ CAPABILITY_BUGS: tuple[Planted, ...] = (
         "equivalence.zero_state",
         "forward(x) builds its zero state in float32",
     ),
+    Planted(
+        "broken.capability_bugs:RequiresHx",
+        "lstm",
+        "equivalence.zero_state",
+        "forward(x) without hx raises (hx is required)",
+    ),
 )
 
 CATALOGUE = CATALOGUE + CAPABILITY_BUGS
