@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lstm_bench.conformance.accuracy import Accuracy
 from lstm_bench.conformance.tolerances import Tolerance
 
 Status = Literal["pass", "fail", "skip"]
@@ -41,6 +42,9 @@ class TensorError:
     got: float
     expected: float
     passed: bool
+    # e = |got - ref| / (|ref| + max|ref|) over the tensor's entries (see ``accuracy``): worst, median
+    scaled_worst: float = math.nan
+    scaled_median: float = math.nan
 
     def describe(self) -> str:
         """One line: name, errors and the worst entry."""
@@ -60,6 +64,11 @@ class TensorError:
             "got": self.got,
             "expected": self.expected,
             "passed": self.passed,
+            **(
+                {"scaled_worst": self.scaled_worst, "scaled_median": self.scaled_median}
+                if not math.isnan(self.scaled_worst)
+                else {}
+            ),
         }
 
     @classmethod
@@ -72,6 +81,8 @@ class TensorError:
             got=_float(data["got"]),
             expected=_float(data["expected"]),
             passed=bool(data["passed"]),
+            scaled_worst=_float(data.get("scaled_worst", math.nan)),
+            scaled_median=_float(data.get("scaled_median", math.nan)),
         )
 
 
@@ -170,6 +181,8 @@ class CheckResult:
     reason: str = ""
     tensors: tuple[TensorError, ...] = ()
     counterexample: Counterexample | None = None
+    accuracy: Accuracy | None = None  # worst / median error vs float64 in units of u (``accuracy``)
+    notes: tuple[str, ...] = ()  # settings that qualify the result (e.g. the cuDNN deterministic flag)
 
     @property
     def passed(self) -> bool:
@@ -187,6 +200,8 @@ class CheckResult:
             "reason": self.reason,
             "tensors": [t.to_dict() for t in self.tensors],
             "counterexample": None if self.counterexample is None else self.counterexample.to_dict(),
+            **({"accuracy": self.accuracy.to_dict()} if self.accuracy is not None else {}),
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
     @classmethod
@@ -196,6 +211,7 @@ class CheckResult:
             raise ValueError(f"check status must be one of {STATUSES}, got {status!r}")
         tolerance = data.get("tolerance")
         counterexample = data.get("counterexample")
+        accuracy = data.get("accuracy")
         return cls(
             name=str(data["name"]),
             status=status,
@@ -206,6 +222,8 @@ class CheckResult:
             reason=str(data.get("reason", "")),
             tensors=tuple(TensorError.from_dict(t) for t in data.get("tensors", ())),
             counterexample=None if counterexample is None else Counterexample.from_dict(counterexample),
+            accuracy=None if accuracy is None else Accuracy.from_dict(accuracy),
+            notes=tuple(str(n) for n in data.get("notes", ())),
         )
 
 
@@ -221,6 +239,7 @@ class ConformanceReport:
     seed: int
     seconds: float
     results: tuple[CheckResult, ...] = field(default_factory=tuple)
+    autocast: str | None = None  # the implementation ran under torch.autocast to this dtype
 
     @property
     def passed(self) -> bool:
@@ -250,6 +269,7 @@ class ConformanceReport:
             "passed": self.passed,
             "counts": {status: self.count(status) for status in STATUSES},
             "checks": [r.to_dict() for r in self.results],
+            **({"autocast": self.autocast} if self.autocast else {}),
         }
 
     @classmethod
@@ -263,4 +283,5 @@ class ConformanceReport:
             seed=int(data["seed"]),
             seconds=_float(data["seconds"]),
             results=tuple(CheckResult.from_dict(r) for r in data.get("checks", ())),
+            autocast=None if data.get("autocast") is None else str(data["autocast"]),
         )
