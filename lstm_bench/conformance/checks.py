@@ -29,6 +29,7 @@ from lstm_bench.conformance.tolerances import (
     Tolerance,
     fd_step,
     median_bound,
+    reduced_tolerance,
     scaled_tolerance,
     tolerance,
 )
@@ -97,15 +98,16 @@ class Context:
         return self.precision in REDUCED
 
     def tol(self, topic: str, dtype: torch.dtype | None = None) -> Tolerance:
-        """The tolerance of ``topic`` in ``dtype`` (default: the run's precision)."""
-        return tolerance(topic, self.precision if dtype is None else DTYPE_NAMES[dtype])
+        """The tolerance of ``topic`` in ``dtype`` (default: the run's precision; the √T model when reduced)."""
+        name = self.precision if dtype is None else DTYPE_NAMES[dtype]
+        return reduced_tolerance(topic, name) if name in REDUCED else tolerance(topic, name)
 
     def compare(self, name: str, got: Tensor, expected: Tensor, topic: str, case: Case) -> TensorError:
         """``compare`` with the tolerance of ``topic``: the table's, or in reduced precision the √T
         model at the case's length on this tensor's scale, plus the bound on the median error
         (a systematic error: truncation, a reduced-precision state) for tensors of MEDIAN_MIN_ENTRIES
         entries or more."""
-        floor = FORWARD_SCALE if topic == "equivalence" else floor_of(got)
+        floor = FORWARD_SCALE if topic in ("equivalence", "saturation") else floor_of(got)
         if not self.reduced:
             return compare(name, got, expected, self.tol(topic), scale_floor=floor)
         tol = scaled_tolerance(topic, self.precision, case.steps, scale_of(expected, floor))

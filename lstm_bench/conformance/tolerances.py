@@ -191,12 +191,15 @@ def median_bound(topic: str, dtype: str) -> float | None:
 
 #: Margin over the worst calibrated error: torch.nn's worst entry sits at 1/SAFETY of the bound.
 SAFETY = 4.0
-#: Mathematical bounds and saturated gates in reduced precision: a few roundings, not √T growth.
-REDUCED_FIXED_U = {"bound": 2.0, "saturation": 4.0}
+#: Mathematical bounds in reduced precision: a rounding or two, not √T growth. (Saturated gates
+#: use the forward model: a kernel computing h + z·(h' - h) rounds the kept state every step.)
+REDUCED_FIXED_U = {"bound": 2.0}
+#: Topics that share another topic's calibrated constants in reduced precision.
+_SAME_MODEL = {"finite-difference": "gradient-equivalence", "saturation": "equivalence"}
 
 
 def _calibrated(topic: str, dtype: str) -> tuple[float, float]:
-    key = "gradient-equivalence" if topic == "finite-difference" else topic
+    key = _SAME_MODEL.get(topic, topic)
     try:
         return CALIBRATED[(key, dtype)]
     except KeyError:
@@ -251,8 +254,13 @@ def _reduced_why(topic: str, dtype: str) -> str:
     )
 
 
-def _reduced(topic: str, dtype: str) -> Tolerance:
-    """The model as a describable tolerance (at T = 1, scale 1): the label states the √T growth."""
+def reduced_tolerance(topic: str, dtype: str) -> Tolerance:
+    """The reduced-precision model of ``topic`` as a describable tolerance (at T = 1, scale 1; the
+    label states the √T growth). 'exact' and 'finite' are the same as in the table."""
+    if topic == "exact":
+        return EXACT
+    if topic == "finite":
+        return FINITE
     return scaled_tolerance(topic, dtype, 1, 1.0)
 
 
@@ -262,14 +270,17 @@ FD_STEP = {"float64": 1e-6, "float32": 1e-2}
 
 def tolerance(topic: str, dtype: str) -> Tolerance:
     """The tolerance for ``topic`` ('equivalence', 'gradient-equivalence', 'finite-difference',
-    'bound', 'saturation', 'exact', 'finite') in ``dtype`` (see ``DTYPES``; reduced dtypes get the
-    √T model per unit √T, see ``scaled_tolerance`` for one case)."""
+    'bound', 'saturation', 'exact', 'finite') in ``dtype`` ('float64' or 'float32'; bfloat16 and
+    float16 use the √T model: ``reduced_tolerance``, and ``scaled_tolerance`` for one case)."""
     if topic == "exact":
         return EXACT
     if topic == "finite":
         return FINITE
     if dtype in REDUCED:
-        return _reduced(topic, dtype)
+        raise ValueError(
+            f"no tolerance for {topic!r} in {dtype!r} in the fixed table; reduced precision uses the "
+            "√T model (reduced_tolerance, scaled_tolerance)"
+        )
     try:
         return _TABLE[(topic, dtype)]
     except KeyError:
