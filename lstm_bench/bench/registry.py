@@ -7,6 +7,9 @@
   timings. Skipped with a reason where torch.compile cannot run (no dynamo, no C++ compiler).
 * ``torch-native``: ``torch.nn.LSTM/GRU/RNN`` (oneDNN on CPU, cuDNN on CUDA): the baseline of
   every speedup.
+* ``torch-native-nocudnn``: the same modules on CUDA with cuDNN disabled
+  (``torch.backends.cudnn.flags(enabled=False)`` around every call): PyTorch's native CUDA kernels.
+  CUDA only.
 * ``impl:SPEC``: any implementation loadable by ``lstm_bench.loader`` (``impl:pkg.module:Name``);
   it runs the cases of its own kind only.
 
@@ -201,6 +204,36 @@ def _native(kind: Kind, input_size: int, hidden_size: int) -> nn.Module:
     return torch_nn_module(kind, input_size, hidden_size)
 
 
+class NoCudnnBackend(TorchModuleBackend):
+    """torch.nn on CUDA with cuDNN switched off around every call (its native CUDA kernels)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "torch-native-nocudnn",
+            "torch.nn with cuDNN disabled (native CUDA kernels)",
+            _native,
+            unavailable_reason=_cuda_only,
+        )
+
+    def prepare(self, case: Case, device: str, seed: int) -> Prepared:
+        import torch
+
+        with torch.backends.cudnn.flags(enabled=False):
+            step = super().prepare(case, device, seed).step
+
+        def without_cudnn() -> object:
+            with torch.backends.cudnn.flags(enabled=False):
+                return step()
+
+        return Prepared(without_cudnn)
+
+
+def _cuda_only(device: str) -> str | None:
+    if device.split(":")[0] != "cuda":
+        return f"cuDNN exists only on CUDA; on {device} this would time torch-native again"
+    return None
+
+
 def _builtin(name: str) -> Backend:
     if name == "numpy-ref":
         return NumpyRefBackend()
@@ -212,10 +245,12 @@ def _builtin(name: str) -> Backend:
         )
     if name == "torch-native":
         return TorchModuleBackend(name, "torch.nn (oneDNN on CPU, cuDNN on CUDA)", _native)
+    if name == "torch-native-nocudnn":
+        return NoCudnnBackend()
     raise KeyError(name)
 
 
-BUILTIN_BACKENDS = ("numpy-ref", "torch-ref", "torch-ref-compiled", "torch-native")
+BUILTIN_BACKENDS = ("numpy-ref", "torch-ref", "torch-ref-compiled", "torch-native", "torch-native-nocudnn")
 
 
 def get_backend(name: str, kind: Kind | None = None) -> Backend:

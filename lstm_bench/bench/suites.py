@@ -11,6 +11,11 @@
   shapes above ``CPU_DEEPBENCH_MAX_GFLOP`` per call are left out (the full set, H up to 4096,
   is meant for GPUs).
 
+* ``gpu``: for CUDA devices: the fastrnns default shape (T = 100, B = 64, I = H = 512, the
+  shape of PyTorch's ``benchmarks/fastrnns``) forward and forward+backward, single-step latency at
+  H = 512, and DeepBench's training shapes as forward+backward, float32. On a CPU it is trimmed
+  like ``deepbench``.
+
 Every suite covers LSTM, GRU and the tanh RNN by default; asked for the ReLU RNN, it gets the
 tanh RNN's shapes. ``select`` narrows by workload and dtype.
 """
@@ -24,7 +29,9 @@ from lstm_bench.bench.workloads import Case, Workload
 from lstm_bench.errors import UsageError
 from lstm_bench.kinds import Kind
 
-SUITE_NAMES = ("quick", "default", "deepbench")
+SUITE_NAMES = ("quick", "default", "deepbench", "gpu")
+#: PyTorch benchmarks/fastrnns' default shape: (steps, batch, input, hidden).
+FASTRNNS_SHAPE = (100, 64, 512, 512)
 SUITE_KINDS = (Kind.LSTM, Kind.GRU, Kind.RNN_TANH)
 CPU_DEEPBENCH_MAX_GFLOP = 20.0  # about 0.15 s per call at this machine's ~150 GFLOP/s
 
@@ -98,6 +105,18 @@ def _deepbench(device: str) -> tuple[Case, ...]:
     return tuple(cases)
 
 
+def _gpu(device: str) -> tuple[Case, ...]:
+    steps, batch, inputs, hidden = FASTRNNS_SHAPE
+    cases: list[Case] = []
+    for kind in SUITE_KINDS:
+        cases += [Case(kind, w, inputs, hidden, batch, steps) for w in (FWD, FWD_BWD)]
+        cases.append(Case.latency(kind, inputs, hidden))
+    cases += [Case(_DEEPBENCH_CELLS[cell], FWD_BWD, h, h, n, t) for h, n, t, cell in _DEEPBENCH_TRAINING]
+    if device.split(":")[0] == "cpu":
+        cases = [c for c in cases if c.flops.full <= CPU_DEEPBENCH_MAX_GFLOP * 1e9]
+    return tuple(cases)
+
+
 def get_suite(name: str, device: str = "cpu", kinds: Iterable[Kind] | None = None) -> Suite:
     """The suite called ``name`` for ``device`` and ``kinds`` (default LSTM, GRU, RNN); UsageError if unknown.
 
@@ -114,6 +133,13 @@ def get_suite(name: str, device: str = "cpu", kinds: Iterable[Kind] | None = Non
         cpu = device.split(":")[0] == "cpu"
         note = f", shapes <= {CPU_DEEPBENCH_MAX_GFLOP:g} GFLOP per call on CPU" if cpu else ""
         description, cases = f"DeepBench RNN training and inference shapes{note}", _deepbench(device)
+    elif name == "gpu":
+        cpu = device.split(":")[0] == "cpu"
+        note = f"; shapes <= {CPU_DEEPBENCH_MAX_GFLOP:g} GFLOP per call on CPU" if cpu else ""
+        description, cases = (
+            f"fastrnns T=100 B=64 I=H=512, latency, DeepBench training shapes{note}",
+            _gpu(device),
+        )
     else:
         raise UsageError(f"unknown suite {name!r}; expected one of {', '.join(SUITE_NAMES)}")
     wanted = tuple(dict.fromkeys(kinds)) if kinds is not None else SUITE_KINDS

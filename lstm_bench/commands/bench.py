@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--device", default="cpu", choices=("cpu", "cuda", "mps"), help="device to time on (default cpu)"
     )
     parser.add_argument(
-        "--suite", default="default", help="size grid: quick, default or deepbench (default: default)"
+        "--suite", default="default", help="size grid: quick, default, deepbench or gpu (default: default)"
     )
     parser.add_argument(
         "--kind",

@@ -26,6 +26,9 @@ EXAMPLES = (
     "lstm-bench check --impl torch.nn:LSTM --impl torch.nn:GRU --json results/check.json",
     "lstm-bench check --impl mypkg.cells:Fp32LSTM --dtype float32 --check gradients",
     "lstm-bench check --impl opacus.layers:DPLSTM --unsupported unbatched --strict",
+    "lstm-bench check --impl torch.nn:LSTM --dtype bfloat16",
+    "lstm-bench check --impl mypkg.cells:MyLSTM --dtype float32 --autocast bfloat16",
+    "lstm-bench check --impl mypkg.cells:FusedLSTM --device cuda --dtype float16",
 )
 
 PROFILE_CHOICES = ("quick", "default", "thorough")
@@ -54,11 +57,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dtype",
         default="float64",
-        choices=("float64", "float32"),
-        help="dtype to run in; float32 for implementations that cannot run float64 (looser tolerances)",
+        choices=("float64", "float32", "bfloat16", "float16"),
+        help="dtype to run in, always against the float64 reference on the same rounded weights; "
+        "float32 has looser fixed tolerances, bfloat16/float16 a calibrated √T roundoff model and "
+        "no finite differences (default float64)",
     )
     parser.add_argument(
-        "--device", default="cpu", choices=("cpu", "cuda"), help="device to run on (default cpu)"
+        "--autocast",
+        default=None,
+        choices=("bfloat16", "float16"),
+        help="run the (float32) implementation under torch.autocast to this dtype; implies --dtype float32",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "cuda", "mps"),
+        help="device the implementation runs on; the float64 reference always runs on the CPU, and "
+        "on a GPU the device checks (CPU vs device, backward determinism) run too (default cpu)",
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the drawn cases; same seed, same cases (default 0)"
@@ -92,17 +107,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _validate(args: argparse.Namespace) -> None:
-    import torch
-
     from lstm_bench.conformance.runner import CHECK_NAMES, select_checks
 
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        build = f"built with CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        raise UsageError(
-            f"--device cuda: CUDA is not available here (torch {torch.__version__}, {build}); use --device cpu"
-        )
+    from lstm_bench.conformance.device import device_available
+
+    why = device_available(args.device)
+    if why is not None:
+        raise UsageError(f"--device {args.device}: {why}")
+    if args.autocast is not None:
+        if args.dtype not in ("float64", "float32"):
+            raise UsageError(
+                f"--autocast {args.autocast} runs a float32 implementation; drop --dtype {args.dtype}"
+            )
+        if args.autocast == "float16" and args.device == "cpu":
+            raise UsageError(
+                "--autocast float16: CPU autocast is bfloat16 only; use --autocast bfloat16 or --device cuda"
+            )
+        args.dtype = "float32"
     for name in args.check or ():
         try:
             select_checks([name])
@@ -155,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         check_line,
         coverage_block,
         failure_block,
+        note_lines,
         root_cause_lines,
         summary_line,
         tensor_lines,
@@ -174,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
     def show(result: CheckResult) -> None:
         progress.clear()
         print(check_line(result), flush=True)
+        if result.notes:
+            print("\n".join(note_lines(result)), flush=True)
         if result.name.startswith("gradients.") and result.status != "skip":
             print("\n".join(tensor_lines(result)), flush=True)
 
@@ -184,8 +210,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+        dtype = args.dtype if args.autocast is None else f"{args.dtype} autocast {args.autocast}"
         print(
-            f"{impl.spec} ({impl.kind.value}, {args.dtype}, {args.device}, profile {args.profile}, seed {args.seed})"
+            f"{impl.spec} ({impl.kind.value}, {dtype}, {args.device}, profile {args.profile}, seed {args.seed})"
         )
         report = run_conformance(
             impl,
@@ -196,6 +223,7 @@ def run(args: argparse.Namespace) -> int:
             checks=args.check,
             on_result=show,
             progress=progress,
+            autocast=args.autocast,
         )
         progress.clear()
         failures = [failure_block(r) for r in report.results if r.status == "fail"]

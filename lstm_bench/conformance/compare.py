@@ -8,6 +8,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from lstm_bench.conformance.accuracy import floor_of, scaled_errors, worst_and_median
 from lstm_bench.conformance.result import TensorError
 from lstm_bench.conformance.tolerances import Tolerance
 
@@ -36,12 +37,14 @@ def compare(
     expected: Tensor,
     tol: Tolerance,
     locate: Callable[[tuple[int, ...]], str] | None = None,
+    scale_floor: float | None = None,
 ) -> TensorError:
     """Compare ``got`` with ``expected`` (same shape) entry by entry: |got - expected| <= atol + rtol·|expected|.
 
     A non-finite entry of ``got`` where ``expected`` is finite counts as an infinite error. The
     worst entry is the one that exceeds its allowance by the largest factor; ``locate`` names it
-    (default ``name[i, j, ...]``).
+    (default ``name[i, j, ...]``). The report also carries the accuracy figure (``accuracy``) on the
+    scale max(max|expected|, ``scale_floor``) (default floor: the smallest normal of got's dtype).
     """
     if tuple(got.shape) != tuple(expected.shape):
         raise ValueError(f"{name}: shapes differ, {tuple(got.shape)} vs {tuple(expected.shape)}")
@@ -60,6 +63,8 @@ def compare(
     flat = int(torch.argmax(torch.where(torch.isnan(ratio), torch.full_like(ratio, math.inf), ratio)))
     index = unravel(flat, a.shape)
     rel = diff / b.abs().clamp_min(REL_FLOOR)
+    floor = floor_of(got) if scale_floor is None else scale_floor
+    scaled_worst, scaled_median = worst_and_median(scaled_errors(a, b, floor))
     return TensorError(
         tensor=name,
         max_abs=float(diff.max()),
@@ -68,6 +73,8 @@ def compare(
         got=float(a.reshape(-1)[flat]),
         expected=float(b.reshape(-1)[flat]),
         passed=bool(((diff <= allowance) | (diff == 0)).all()),
+        scaled_worst=scaled_worst,
+        scaled_median=scaled_median,
     )
 
 

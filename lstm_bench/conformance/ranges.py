@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from lstm_bench.conformance.cases import Case, call, cases, parameters
 from lstm_bench.conformance.checks import Check, Context
-from lstm_bench.conformance.compare import bound_report, compare
+from lstm_bench.conformance.compare import bound_report
 from lstm_bench.conformance.result import Outcome, TensorError
 from lstm_bench.kinds import Kind
 
@@ -154,7 +154,6 @@ def _set_gate_bias(module: nn.Module, block: int, hidden_size: int, value: float
 
 def saturation(ctx: Context, case: Case) -> Outcome:
     """LSTM: forget = 1, input = 0 keeps C_0; forget = 0 erases it. GRU: update = 1 keeps h_0."""
-    tol = ctx.tol("saturation")
     inputs = ctx.inputs(case, scale=case.option("scale", 1.0), state_scale=2.0)
     hx = inputs.hx()
     hid = case.hidden_size
@@ -164,7 +163,9 @@ def saturation(ctx: Context, case: Case) -> Outcome:
         with torch.no_grad():
             out = call(keep, ctx.kind, inputs.x, hx)
         held = inputs.h0.unsqueeze(0).expand_as(out.output)
-        return Outcome.from_tensors([compare("output (update gate = 1)", out.output, held, tol)])
+        return Outcome.from_tensors(
+            [ctx.compare("output (update gate = 1)", out.output, held, "saturation", case)]
+        )
     keep = ctx.build(case)
     _set_gate_bias(keep, 0, hid, -SATURATING_BIAS)  # i_t = 0
     _set_gate_bias(keep, 1, hid, SATURATING_BIAS)  # f_t = 1: C_t = C_{t-1}
@@ -179,8 +180,8 @@ def saturation(ctx: Context, case: Case) -> Outcome:
     assert kept.c_n is not None and erased.c_n is not None and erased_other.c_n is not None
     return Outcome.from_tensors(
         [
-            compare("c_n (forget = 1, input = 0)", kept.c_n, inputs.c0, tol),
-            compare("c_n (forget = 0), other c0", erased_other.c_n, erased.c_n, tol),
+            ctx.compare("c_n (forget = 1, input = 0)", kept.c_n, inputs.c0, "saturation", case),
+            ctx.compare("c_n (forget = 0), other c0", erased_other.c_n, erased.c_n, "saturation", case),
         ]
     )
 

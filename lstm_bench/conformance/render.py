@@ -11,6 +11,7 @@ import textwrap
 
 from lstm_bench.conformance.coverage import coverage, layout_line, root_causes
 from lstm_bench.conformance.result import CheckResult, ConformanceReport
+from lstm_bench.conformance.tolerances import UNIT_NAMES
 
 NAME_WIDTH = 31
 _STATUS = {"pass": "PASS", "fail": "FAIL", "skip": "skip", "unsupported": "n/s "}
@@ -29,7 +30,27 @@ def check_line(result: CheckResult) -> str:
         return f"{head} unsupported: {result.reason}"
     tol = result.tolerance.describe() if result.tolerance is not None else "-"
     line = f"{head} worst {_error(result.worst_error):>7} vs tol {tol:<22} {result.seconds:6.2f} s  ({result.examples} cases)"
-    return line + "".join(f"\n        note: {note}" for note in result.notes)
+    return line + accuracy_note(result)
+
+
+def accuracy_note(result: CheckResult) -> str:
+    """'  [vs float64: worst 3.7u median 0.35u, bound 38u; bfloat16 u=2^-8]', or '' without a figure."""
+    acc = result.accuracy
+    if acc is None:
+        return ""
+    bound = "" if acc.bound is None else f", bound {_units(acc.bound)}u"
+    return f"  [vs float64: worst {_units(acc.worst)}u median {_units(acc.median)}u{bound}; {acc.dtype} u={UNIT_NAMES[acc.dtype]}]"
+
+
+def _units(value: float) -> str:
+    if not math.isfinite(value):
+        return _error(value)
+    return f"{value:.3g}" if value < 1e4 else f"{value:.1e}"
+
+
+def note_lines(result: CheckResult, indent: str = "        ") -> list[str]:
+    """The result's notes (settings, a nondeterministic backward), one line each."""
+    return [f"{indent}note: {note}" for note in result.notes]
 
 
 def tensor_lines(result: CheckResult, indent: str = "        ") -> list[str]:
@@ -56,6 +77,8 @@ def failure_block(result: CheckResult) -> str:
     failing = [t for t in example.outcome.tensors if not t.passed]
     for t in failing[:6]:
         lines.append(f"    {t.describe()}")
+    if result.accuracy is not None:
+        lines.append(f"  accuracy over all cases tried:{accuracy_note(result).replace('  [', ' [', 1)}")
     lines.append("  reproduce:")
     lines.append(textwrap.indent(example.repro.rstrip("\n"), "    "))
     return "\n".join(lines)
@@ -63,7 +86,8 @@ def failure_block(result: CheckResult) -> str:
 
 def report_header(report: ConformanceReport) -> str:
     """'torch.nn:LSTM (lstm, float64, cpu, profile default, seed 0)'."""
-    return f"{report.spec} ({report.kind}, {report.dtype}, {report.device}, profile {report.profile}, seed {report.seed})"
+    dtype = report.dtype if report.autocast is None else f"{report.dtype} autocast {report.autocast}"
+    return f"{report.spec} ({report.kind}, {dtype}, {report.device}, profile {report.profile}, seed {report.seed})"
 
 
 def summary_line(report: ConformanceReport) -> str:
@@ -103,6 +127,7 @@ def render_report(report: ConformanceReport, per_tensor: bool = True) -> str:
     lines = [report_header(report)]
     for result in report.results:
         lines.append(check_line(result))
+        lines.extend(note_lines(result))
         if per_tensor and result.name.startswith("gradients.") and result.status != "skip":
             lines.extend(tensor_lines(result))
     failures = [failure_block(r) for r in report.results if r.status == "fail"]

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lstm_bench.conformance.accuracy import Accuracy
 from lstm_bench.conformance.tolerances import Tolerance
 
 #: pass / fail; skip: the check does not apply (an RNN has no gates); unsupported: the check
@@ -47,6 +48,9 @@ class TensorError:
     got: float
     expected: float
     passed: bool
+    # e = |got - ref| / (|ref| + max|ref|) over the tensor's entries (see ``accuracy``): worst, median
+    scaled_worst: float = math.nan
+    scaled_median: float = math.nan
 
     def describe(self) -> str:
         """One line: name, errors and the worst entry."""
@@ -66,6 +70,11 @@ class TensorError:
             "got": self.got,
             "expected": self.expected,
             "passed": self.passed,
+            **(
+                {"scaled_worst": self.scaled_worst, "scaled_median": self.scaled_median}
+                if not math.isnan(self.scaled_worst)
+                else {}
+            ),
         }
 
     @classmethod
@@ -78,6 +87,8 @@ class TensorError:
             got=_float(data["got"]),
             expected=_float(data["expected"]),
             passed=bool(data["passed"]),
+            scaled_worst=_float(data.get("scaled_worst", math.nan)),
+            scaled_median=_float(data.get("scaled_median", math.nan)),
         )
 
 
@@ -181,8 +192,11 @@ class CheckResult:
     reason: str = ""
     tensors: tuple[TensorError, ...] = ()
     counterexample: Counterexample | None = None
-    notes: tuple[str, ...] = ()  # what the check did that a reader should know (one-sided differences, ...)
+    notes: tuple[
+        str, ...
+    ] = ()  # what qualifies the result: one-sided differences at kinks, the cuDNN deterministic flag, ...
     features: tuple[str, ...] = ()  # the optional features its cases exercised (capabilities.Feature names)
+    accuracy: Accuracy | None = None  # worst / median error vs float64 in units of u (``accuracy``)
 
     @property
     def passed(self) -> bool:
@@ -202,6 +216,7 @@ class CheckResult:
             "counterexample": None if self.counterexample is None else self.counterexample.to_dict(),
             "notes": list(self.notes),
             "features": list(self.features),
+            **({"accuracy": self.accuracy.to_dict()} if self.accuracy is not None else {}),
         }
 
     @classmethod
@@ -211,6 +226,7 @@ class CheckResult:
             raise ValueError(f"check status must be one of {STATUSES}, got {status!r}")
         tolerance = data.get("tolerance")
         counterexample = data.get("counterexample")
+        accuracy = data.get("accuracy")
         return cls(
             name=str(data["name"]),
             status=status,
@@ -223,6 +239,7 @@ class CheckResult:
             counterexample=None if counterexample is None else Counterexample.from_dict(counterexample),
             notes=tuple(str(n) for n in data.get("notes", ())),
             features=tuple(str(f) for f in data.get("features", ())),
+            accuracy=None if accuracy is None else Accuracy.from_dict(accuracy),
         )
 
 
@@ -241,6 +258,7 @@ class ConformanceReport:
     capabilities: Mapping[str, Any] = field(default_factory=dict)  # Capabilities.to_dict() of the impl
     layout: Mapping[str, Any] = field(default_factory=dict)  # the module's own defaults (batch_first, ...)
     preconditions: Mapping[str, str] = field(default_factory=dict)  # call -> '' or 'raised X: ...' at load
+    autocast: str | None = None  # the implementation ran under torch.autocast to this dtype
 
     @property
     def passed(self) -> bool:
@@ -285,6 +303,7 @@ class ConformanceReport:
             "capabilities": dict(self.capabilities),
             "layout": dict(self.layout),
             "preconditions": dict(self.preconditions),
+            **({"autocast": self.autocast} if self.autocast else {}),
         }
 
     @classmethod
@@ -301,4 +320,5 @@ class ConformanceReport:
             capabilities=dict(data.get("capabilities", {})),
             layout=dict(data.get("layout", {})),
             preconditions={str(k): str(v) for k, v in data.get("preconditions", {}).items()},
+            autocast=None if data.get("autocast") is None else str(data["autocast"]),
         )

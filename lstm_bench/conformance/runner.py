@@ -14,9 +14,11 @@ from typing import Any
 import torch
 
 from lstm_bench.capabilities import Feature, Support
+from lstm_bench.conformance import device as device_checks
 from lstm_bench.conformance import equivalence, gradients, invariants, ranges
+from lstm_bench.conformance.accuracy import summarise
 from lstm_bench.conformance.cases import Case
-from lstm_bench.conformance.checks import Check, Context
+from lstm_bench.conformance.checks import NAMED_DTYPES, Check, Context
 from lstm_bench.conformance.result import CheckResult, ConformanceReport, Counterexample, Outcome, Status
 from lstm_bench.conformance.search import (
     PROFILES,
@@ -26,6 +28,7 @@ from lstm_bench.conformance.search import (
     safe_evaluate,
     search,
 )
+from lstm_bench.conformance.tolerances import REDUCED, model_bound
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import LoadedImpl, load_impl
 
@@ -33,7 +36,9 @@ from lstm_bench.loader import LoadedImpl, load_impl
 CHECKS: tuple[Check, ...] = (*ranges.CHECKS, *equivalence.CHECKS, *gradients.CHECKS, *invariants.CHECKS)
 CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in CHECKS)
 
-DTYPES: dict[str, torch.dtype] = {"float64": torch.float64, "float32": torch.float32}
+DTYPES: dict[str, torch.dtype] = dict(NAMED_DTYPES)
+#: Dtypes ``--autocast`` can ask for (the implementation then runs in float32 under torch.autocast).
+AUTOCAST_DTYPES = REDUCED
 
 #: Seconds a failing check may spend shrinking its counterexample, per profile.
 SHRINK_SECONDS = {"quick": 5.0, "default": 15.0, "thorough": 60.0}
@@ -43,7 +48,7 @@ Progress = Callable[[str, int, int], None]
 
 def get_check(name: str) -> Check:
     """The check called ``name``; ValueError listing the names otherwise."""
-    for check in CHECKS:
+    for check in (*CHECKS, *device_checks.CHECKS):
         if check.name == name:
             return check
     raise ValueError(f"unknown check {name!r}; checks: {', '.join(CHECK_NAMES)}")
@@ -61,11 +66,11 @@ def select_checks(names: Sequence[str] | None) -> tuple[Check, ...]:
 
 
 def dtype_of(name: str) -> torch.dtype:
-    """torch dtype for 'float64' or 'float32'."""
+    """torch dtype for 'float64', 'float32', 'bfloat16' or 'float16'."""
     try:
         return DTYPES[name]
     except KeyError:
-        raise ValueError(f"unsupported dtype {name!r}; expected float64 or float32") from None
+        raise ValueError(f"unsupported dtype {name!r}; expected one of {', '.join(DTYPES)}") from None
 
 
 def needed_features(check: Check, dtype: torch.dtype) -> tuple[Feature, ...]:
@@ -80,12 +85,27 @@ def _runs_anyway(support: Support) -> bool:
     return support.feature is Feature.FLOAT64 and support.source == "probe"
 
 
-def repro_snippet(spec: str, kind: Kind, check: str, case: Case, dtype: str, device: str) -> str:
+def make_context(impl: LoadedImpl, dtype: str, device: str, autocast: str | None = None) -> Context:
+    """The Context of a run; ``autocast`` ('bfloat16' or 'float16') needs ``dtype`` float32."""
+    if autocast is not None:
+        if autocast not in AUTOCAST_DTYPES:
+            raise ValueError(
+                f"unsupported autocast dtype {autocast!r}; expected one of {', '.join(AUTOCAST_DTYPES)}"
+            )
+        if dtype != "float32":
+            raise ValueError(f"autocast runs a float32 implementation; got dtype {dtype!r}")
+    return Context(impl, dtype_of(dtype), device, autocast=autocast)
+
+
+def repro_snippet(
+    spec: str, kind: Kind, check: str, case: Case, dtype: str, device: str, autocast: str | None = None
+) -> str:
     """A short Python snippet that replays ``check`` on ``case`` and prints what went wrong."""
+    cast = "" if autocast is None else f", autocast={autocast!r}"
     return (
         "from lstm_bench.conformance import replay\n"
         f"outcome = replay({spec!r}, {check!r}, {case.to_dict()!r},\n"
-        f"                 kind={kind.value!r}, dtype={dtype!r}, device={device!r})\n"
+        f"                 kind={kind.value!r}, dtype={dtype!r}, device={device!r}{cast})\n"
         "print(outcome.detail)\n"
     )
 
@@ -112,10 +132,11 @@ def run_check(
     seed: int = 0,
     progress: Progress | None = None,
     context: Context | None = None,
+    autocast: str | None = None,
 ) -> CheckResult:
     """Run one check over the profile's cases and return its result (never raises for the implementation)."""
     check = get_check(check) if isinstance(check, str) else check
-    ctx = context or Context(impl, dtype_of(dtype), device)
+    ctx = context or make_context(impl, dtype, device, autocast)
     start = time.perf_counter()
     features = tuple(f.value for f in needed_features(check, ctx.dtype))
     absent = [a for a in impl.capabilities.missing(needed_features(check, ctx.dtype)) if not _runs_anyway(a)]
@@ -134,18 +155,22 @@ def run_check(
     planned = check.examples(profile_examples(profile))
     with single_thread():
         found = _search(check, ctx, planned, profile, seed, progress)
-    tol = ctx.tol(check.topic)
+    topic = (check.reduced_topic or check.topic) if ctx.reduced else check.topic
+    tol = ctx.tol(topic)
+    modelled = ctx.reduced and topic not in ("exact", "finite")
+    bound = model_bound(topic, ctx.precision, found.longest) if modelled else None
     common: dict[str, Any] = {
         "examples": found.examples,
         "worst_error": found.worst_error,
         "tolerance": tol,
         "tensors": tuple(found.tensors.values()),
-        "notes": tuple(found.notes),
+        "accuracy": summarise(found.scaled, ctx.precision, bound),
+        "notes": (*found.notes, *ctx._cache.get(f"notes:{check.name}", ())),
     }
     if found.failure is None:
         return CheckResult(check.name, "pass", time.perf_counter() - start, features=features, **common)
     case, outcome = found.failure
-    snippet = repro_snippet(impl.spec, impl.kind, check.name, case, ctx.dtype_name, device)
+    snippet = repro_snippet(impl.spec, impl.kind, check.name, case, ctx.dtype_name, ctx.device, ctx.autocast)
     return CheckResult(
         check.name,
         "fail",
@@ -182,18 +207,24 @@ def run_conformance(
     checks: Sequence[str] | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
     progress: Progress | None = None,
+    autocast: str | None = None,
 ) -> ConformanceReport:
     """Run the selected checks (default: all) on ``impl`` and collect a report.
 
     ``profile`` is quick, default or thorough (Hypothesis profiles dev, ci, thorough); ``seed``
     makes the drawn cases reproducible. ``on_result`` sees each result as soon as it is ready.
+    On a device other than the CPU the device checks (``device``) run too; ``autocast``
+    ('bfloat16' or 'float16', with dtype float32) runs the implementation under torch.autocast.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
-    ctx = Context(impl, dtype_of(dtype), device)
+    ctx = make_context(impl, dtype, device, autocast)
     start = time.perf_counter()
     results = []
-    for check in select_checks(checks):
+    selected = select_checks(checks)
+    if device.split(":")[0] != "cpu" and not checks:
+        selected = (*selected, *device_checks.CHECKS)
+    for check in selected:
         result = run_check(
             impl, check, profile=profile, seed=seed, device=device, progress=progress, context=ctx
         )
@@ -212,6 +243,7 @@ def run_conformance(
         capabilities=impl.capabilities.to_dict(),
         layout=dict(impl.native),
         preconditions=dict(impl.preconditions),
+        autocast=autocast,
     )
 
 
@@ -223,8 +255,9 @@ def replay(
     kind: str | None = None,
     dtype: str = "float64",
     device: str = "cpu",
+    autocast: str | None = None,
 ) -> Outcome:
     """Run ``check`` on one ``case`` (as a failure's counterexample prints it) and return the outcome."""
     impl = load_impl(spec, None if kind is None else Kind.parse(kind))
-    ctx = Context(impl, dtype_of(dtype), device)
+    ctx = make_context(impl, dtype, device, autocast)
     return safe_evaluate(lambda c: get_check(check).evaluate(ctx, c), Case.from_dict(case))

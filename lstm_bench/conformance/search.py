@@ -81,13 +81,24 @@ class SearchResult:
     tensors: dict[str, TensorError] = field(default_factory=dict)
     failure: tuple[Case, Outcome] | None = None
     notes: list[str] = field(default_factory=list)  # distinct notes of the outcomes, first MAX_NOTES
+    # (worst, median) scaled error of each case with tensors (``accuracy``): the accuracy figure
+    scaled: list[tuple[float, float]] = field(default_factory=list)
+    longest: int = 0  # the most steps of any case evaluated (the model tolerance grows with √T)
 
-    def record(self, outcome: Outcome) -> None:
+    def record(self, outcome: Outcome, case: Case | None = None) -> None:
         """Fold one outcome into the running worst values."""
         self.examples += 1
         for note in outcome.notes:
             if note not in self.notes and len(self.notes) < MAX_NOTES:
                 self.notes.append(note)
+        if case is not None:
+            self.longest = max(self.longest, case.steps)
+        figures = [
+            (t.scaled_worst, t.scaled_median) for t in outcome.tensors if not math.isnan(t.scaled_worst)
+        ]
+        if figures:
+            medians = sorted(m for _, m in figures)
+            self.scaled.append((max(w for w, _ in figures), medians[len(medians) // 2]))
         error = math.inf if math.isnan(outcome.error) else outcome.error
         self.worst_error = max(self.worst_error, error)
         for report in outcome.tensors:
@@ -134,7 +145,7 @@ def search(
             return None  # out of shrinking time: unseen cases count as passing
         outcome = safe_evaluate(evaluate, case)
         cache[key] = outcome
-        result.record(outcome)
+        result.record(outcome, case)
         if not outcome.passed and not first_failure_at:
             first_failure_at.append(time.perf_counter())
         if progress is not None:

@@ -73,8 +73,10 @@ def _copy_named(module: nn.Module, values: dict[str, np.ndarray]) -> None:
 
 def to_numpy(module: nn.Module) -> Params:
     """The module's weights as float64 NumPy reference parameters (zeros for absent biases)."""
-    state = {
-        name: getattr(module, name) for name in PARAMETER_NAMES if getattr(module, name, None) is not None
+    state = {  # read back in float64 on the CPU: bfloat16 and float16 have no NumPy dtype
+        name: getattr(module, name).detach().to(device="cpu", dtype=torch.float64)
+        for name in PARAMETER_NAMES
+        if getattr(module, name, None) is not None
     }
     if "bias_ih_l0" not in state:
         rows = int(module.weight_ih_l0.shape[0])  # type: ignore[union-attr, index]

@@ -39,7 +39,9 @@ class CheckRow:
     reason: str
     counterexample: str
     repro: str
-    notes: str = ""  # e.g. where one-sided differences replaced central ones
+    accuracy: str = ""  # '3.7 / 0.35': worst / median error vs float64 in units of u
+    accuracy_title: str = ""  # 'bfloat16, u = 2^-8, bound 38u'
+    notes: str = ""  # one-sided differences at kinks, the cuDNN deterministic setting, ...
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,29 @@ class CoverageLine:
     status: str  # 'supported' | 'unsupported' | 'not applicable' | 'unknown'
     verdict: str
     usage: str
+
+
+def _accuracy(check: Mapping[str, Any]) -> tuple[str, str]:
+    """('worst / median', 'dtype, u, bound') of a check's accuracy figure, or ('', '') without one."""
+    acc = check.get("accuracy")
+    if not isinstance(acc, Mapping):
+        return "", ""
+    worst, median, bound = (
+        as_float(acc.get("worst_u")),
+        as_float(acc.get("median_u")),
+        as_float(acc.get("bound_u")),
+    )
+    if worst is None or median is None:
+        return "", ""
+
+    def fmt(value: float) -> str:
+        return f"{value:.3g}" if value < 1e4 else f"{value:.1e}"
+
+    unit = as_float(acc.get("unit"))
+    title = f"{text(acc.get('dtype'))}, u = {unit:.3g}" if unit is not None else text(acc.get("dtype"))
+    if bound is not None:
+        title += f", bound {fmt(bound)}u"
+    return f"{fmt(worst)} / {fmt(median)}", title
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,8 @@ class ConformanceMatrix:
 
 
 def _tolerance_text(tolerance: Any) -> str:
+    if isinstance(tolerance, Mapping) and tolerance.get("label"):
+        return text(tolerance["label"])
     if isinstance(tolerance, Mapping):
         atol, rtol = as_float(tolerance.get("atol")), as_float(tolerance.get("rtol"))
         if atol == 0 and rtol == 0:
@@ -103,6 +130,18 @@ def _headroom(error: Any, tolerance: Any) -> str:
         return MISSING
     used = err / atol
     return fmt_percent(100.0 * used) if used < 10 else f"{used:.1e}× tolerance"
+
+
+def _model_headroom(check: Mapping[str, Any]) -> str:
+    """Worst error as a share of the reduced-precision model's bound (both in units of u), or ''."""
+    acc = check.get("accuracy")
+    if not isinstance(acc, Mapping):
+        return ""
+    worst, bound = as_float(acc.get("worst_u")), as_float(acc.get("bound_u"))
+    if worst is None or bound is None or bound <= 0:
+        return ""
+    used = worst / bound
+    return fmt_percent(100.0 * used) if used < 10 else f"{used:.1e}× bound"
 
 
 def _number(value: Any) -> str:
@@ -140,18 +179,22 @@ def _counterexample_text(counterexample: Any, reason: str) -> tuple[str, str]:
 def _check_row(check: Mapping[str, Any]) -> CheckRow:
     status = str(first(check, "status", default="pass" if check.get("passed", True) else "fail"))
     counterexample, repro = _counterexample_text(check.get("counterexample"), text(check.get("reason")))
+    accuracy, accuracy_title = _accuracy(check)
+    notes = check.get("notes")
     return CheckRow(
         name=text(check.get("name")),
         status=status,
         worst_error=fmt_error(check.get("worst_error")),
         tolerance=_tolerance_text(check.get("tolerance")),
-        headroom=_headroom(check.get("worst_error"), check.get("tolerance")),
+        headroom=_model_headroom(check) or _headroom(check.get("worst_error"), check.get("tolerance")),
         seconds=fmt_seconds(check.get("seconds")),
         examples=text(check.get("examples") or ""),
         reason=text(check.get("reason")),
         counterexample=counterexample,
         repro=repro or text(check.get("repro")),
-        notes="\n".join(text(n) for n in check.get("notes") or ()),
+        accuracy=accuracy,
+        accuracy_title=accuracy_title,
+        notes="; ".join(text(n) for n in notes) if isinstance(notes, list) else "",
     )
 
 
@@ -200,6 +243,8 @@ def conformance_matrix(conformance: Sequence[ImplConformance], many: bool) -> Co
                 row.reason
                 or f"worst error {row.worst_error} vs tolerance {row.tolerance}; {row.examples} cases, {row.seconds}"
             )
+            if row.accuracy:
+                title += f"; vs float64 worst / median {row.accuracy} u ({row.accuracy_title})"
             cells.append(MatrixCell(row.status, text, title))
         tolerances.discard(MISSING)
         tolerance = tolerances.pop() if len(tolerances) == 1 else ("varies" if tolerances else MISSING)
@@ -228,6 +273,7 @@ def implementation_views(source: Source) -> list[ImplConformance]:
             part
             for part in (
                 text(report.get("dtype")),
+                f"autocast {text(report['autocast'])}" if report.get("autocast") else "",
                 text(report.get("device")),
                 f"profile {report['profile']}" if report.get("profile") else "",
                 f"seed {report['seed']}" if report.get("seed") is not None else "",

@@ -1,4 +1,6 @@
-"""CUDA benchmarks of every registered backend on the chosen suite; skipped with a reason without CUDA."""
+"""CUDA benchmarks on the chosen suite (``LSTM_BENCH_SUITE=gpu`` for the fastrnns and DeepBench training
+shapes): cuDNN, the native kernels with cuDNN disabled, the PyTorch reference eager and compiled, and
+any ``--impl``, timed with CUDA events; skipped with a reason without CUDA."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import torch
 from lstm_bench.bench.workloads import Case
 
 DEVICE = "cuda"
+#: The backends timed unless LSTM_BENCH_BACKENDS says otherwise (no NumPy: it cannot run on CUDA).
+BACKENDS = ("torch-native", "torch-native-nocudnn", "torch-ref", "torch-ref-compiled")
 
 _WHY = "no CUDA build of torch" if torch.version.cuda is None else "no CUDA device visible"
 pytestmark = [

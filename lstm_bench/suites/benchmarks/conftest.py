@@ -50,13 +50,16 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``bench_case`` over the suite, on the device named by the module's ``DEVICE``."""
     if "bench_case" in metafunc.fixturenames:
-        metafunc.parametrize("bench_case", suite_params(metafunc.config, metafunc.module.DEVICE))
+        backends = getattr(metafunc.module, "BACKENDS", DEFAULT_BACKENDS)
+        metafunc.parametrize("bench_case", suite_params(metafunc.config, metafunc.module.DEVICE, backends))
 
 
-def suite_params(config: pytest.Config, device: str) -> list[Any]:
+def suite_params(
+    config: pytest.Config, device: str, default_backends: tuple[str, ...] = DEFAULT_BACKENDS
+) -> list[Any]:
     """``pytest.param((case, backend name))`` for every case of the chosen suite each backend supports."""
     suite = get_suite(os.environ.get("LSTM_BENCH_SUITE", "quick"), device)
-    names = [n.strip() for n in os.environ.get("LSTM_BENCH_BACKENDS", ",".join(DEFAULT_BACKENDS)).split(",")]
+    names = [n.strip() for n in os.environ.get("LSTM_BENCH_BACKENDS", ",".join(default_backends)).split(",")]
     names += [f"impl:{spec}" for spec in config.getoption("--impl", default=[]) or []]
     params = []
     backends = []

@@ -207,3 +207,38 @@ CORRECT = (
     ("broken.base:TracedLoopLSTM", "lstm"),
     ("broken.capability_bugs:DefaultBatchFirstLSTM", "lstm"),
 )
+
+
+class PrecisionPlanted(NamedTuple):
+    """A precision bug: caught by ``check`` when the run is in ``dtype`` (it passes in float64)."""
+
+    spec: str
+    kind: str
+    dtype: str
+    check: str
+    bug: str
+
+
+PRECISION_CATALOGUE: tuple[PrecisionPlanted, ...] = (
+    PrecisionPlanted(
+        "broken.precision_bugs:Bfloat16CellState",
+        "lstm",
+        "float32",
+        "equivalence.zero_state",
+        "cell state kept in bfloat16 in a float32 run",
+    ),
+    PrecisionPlanted(
+        "broken.precision_bugs:TruncatedState",
+        "lstm",
+        "float16",
+        "equivalence.zero_state",
+        "h and C truncated (not rounded) to 8 bits in a float16 run",
+    ),
+    PrecisionPlanted(
+        "broken.precision_bugs:ApproximateTanh",
+        "lstm",
+        "float16",
+        "equivalence.zero_state",
+        "a Padé 'fast tanh', 2% off, in a float16 run",
+    ),
+)
