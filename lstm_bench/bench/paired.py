@@ -16,7 +16,7 @@ a median (``stats.median_ci``): [s_(l), s_(n+1-l)], coverage P(l <= K <= n - l),
 Round length. Each workload is warmed up by the bench ``Timer`` (``Timer.plan``), then one
 untimed round of all of them back to back measures their per-call times under the same
 conditions; each workload's block in a round lasts about
-R = max(round_time_s, min(slowest call, min_time_s / min_rounds)) (calls per block =
+R = max(min(round_time_s, PAIRED_BLOCK_S), min(slowest call, min_time_s / min_rounds)) (calls per block =
 ceil(R / its per-call time)), so the workloads spend comparable time per
 round and all reach ``min_time_s`` of measured time together, while one very slow workload (a
 NumPy reference at a large size) does not stretch everybody's rounds beyond its own call.
@@ -36,7 +36,12 @@ from typing import Any
 from lstm_bench.bench.stats import DEFAULT_CONFIDENCE, median_ci, quantile
 from lstm_bench.bench.timer import Measurement, Plan, Timer
 
-__all__ = ["Speedup", "paired_speedup", "time_rounds"]
+__all__ = ["PAIRED_BLOCK_S", "Speedup", "paired_speedup", "time_rounds"]
+
+#: The shortest block of calls (seconds). Short blocks make many pairs, and most of them fit
+#: between two of the scheduler's time slices on a busy machine, so a pair hit by other load is
+#: one outlier among many rather than a share of every pair (the A/B gate's rounds are as short).
+PAIRED_BLOCK_S = 5e-4
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,8 @@ def paired_speedup(
 def _block_calls(per_call_s: Sequence[float], timer: Timer) -> list[int]:
     """Calls per block so that every workload's block lasts about R (see the module docstring)."""
     s = timer.settings
-    target = max(s.round_time_s, min(max(per_call_s), s.min_time_s / s.min_rounds))
+    shortest = min(s.round_time_s, PAIRED_BLOCK_S)
+    target = max(shortest, min(max(per_call_s), s.min_time_s / s.min_rounds))
     return [max(1, math.ceil(target / t)) if t > 0 else 1 for t in per_call_s]
 
 
