@@ -87,3 +87,13 @@ def test_runner_records_carry_the_paired_speedup_and_the_table_shows_its_interva
     assert row.endswith(ref.speedup.text())
     alone = run_benchmarks([case], [get_backend("torch-ref")], "cpu", FAST, 1, 0, False)
     assert alone.records[0].speedup is None  # no torch-native in the same rounds: no ratio at all
+
+
+def test_blocks_last_about_as_long_as_the_slowest_call_within_bounds() -> None:
+    from lstm_bench.bench.paired import PAIRED_BLOCK_S, _block_calls
+
+    timer = Timer(TimerSettings(min_time_s=0.7, min_rounds=7, round_time_s=0.01))
+    assert PAIRED_BLOCK_S == 5e-4
+    assert _block_calls([1e-4, 2.5e-4], timer) == [5, 2]  # short blocks: many pairs
+    assert _block_calls([1e-4, 0.02], timer) == [200, 1]  # equal durations: one call of the slow one
+    assert _block_calls([1e-4, 1.0], timer) == [1000, 1]  # at most min_time / min_rounds = 0.1 s

@@ -13,9 +13,11 @@ in the paired ratio
 and the reported speed-up is med_i s_i with the distribution-free order-statistics interval of
 a median (``stats.median_ci``): [s_(l), s_(n+1-l)], coverage P(l <= K <= n - l), K ~ Bin(n, 1/2).
 
-Round length. Each workload is warmed up and calibrated by the bench ``Timer`` (``Timer.plan``);
-its block in a round lasts about R = max(round_time_s, min(slowest call, min_time_s / min_rounds))
-(calls per block = ceil(R / its per-call estimate)), so the workloads spend comparable time per
+Round length. Each workload is warmed up by the bench ``Timer`` (``Timer.plan``), then one
+untimed round of all of them back to back measures their per-call times under the same
+conditions; each workload's block in a round lasts about
+R = max(min(round_time_s, PAIRED_BLOCK_S), min(slowest call, min_time_s / min_rounds)) (calls per block =
+ceil(R / its per-call time)), so the workloads spend comparable time per
 round and all reach ``min_time_s`` of measured time together, while one very slow workload (a
 NumPy reference at a large size) does not stretch everybody's rounds beyond its own call.
 Rounds go on until every workload has ``min_rounds`` samples and ``min_time_s`` of measured
@@ -34,7 +36,12 @@ from typing import Any
 from lstm_bench.bench.stats import DEFAULT_CONFIDENCE, median_ci, quantile
 from lstm_bench.bench.timer import Measurement, Plan, Timer
 
-__all__ = ["Speedup", "paired_speedup", "time_rounds"]
+__all__ = ["PAIRED_BLOCK_S", "Speedup", "paired_speedup", "time_rounds"]
+
+#: The shortest block of calls (seconds). Short blocks make many pairs, and most of them fit
+#: between two of the scheduler's time slices on a busy machine, so a pair hit by other load is
+#: one outlier among many rather than a share of every pair (the A/B gate's rounds are as short).
+PAIRED_BLOCK_S = 5e-4
 
 
 @dataclass(frozen=True)
@@ -90,14 +97,39 @@ def paired_speedup(
     return Speedup(baseline, quantile(ratios, 0.5), low, high, coverage, len(ratios))
 
 
-def _block_calls(plans: Sequence[Plan], timer: Timer) -> list[int]:
+def _block_calls(per_call_s: Sequence[float], timer: Timer) -> list[int]:
     """Calls per block so that every workload's block lasts about R (see the module docstring)."""
     s = timer.settings
-    slowest = max(p.per_call_estimate_s for p in plans)
-    target = max(s.round_time_s, min(slowest, s.min_time_s / s.min_rounds))
-    return [
-        max(1, math.ceil(target / p.per_call_estimate_s)) if p.per_call_estimate_s > 0 else 1 for p in plans
-    ]
+    shortest = min(s.round_time_s, PAIRED_BLOCK_S)
+    target = max(shortest, min(max(per_call_s), s.min_time_s / s.min_rounds))
+    return [max(1, math.ceil(target / t)) if t > 0 else 1 for t in per_call_s]
+
+
+def _calibrate(
+    steps: Sequence[Callable[[], object]],
+    live: list[int],
+    plans: dict[int, Plan],
+    timer: Timer,
+    out: list[Measurement | Exception | None],
+) -> dict[int, int]:
+    """Calls per block from one untimed round of all workloads back to back (the same conditions for all).
+
+    Warm-ups run one after another, so a load spike during one of them would make its blocks too
+    short or too long; blocks of unequal length are hit unequally by the scheduler's time slices
+    on a busy machine, which biases the ratios. One round of blocks sized from the warm-ups is
+    run, and the per-call times it measured side by side size the blocks of the timed rounds.
+    """
+    calls = dict(zip(live, _block_calls([plans[i].per_call_estimate_s for i in live], timer), strict=True))
+    measured: dict[int, float] = {}
+    for index in live:
+        try:
+            measured[index] = timer.time_block(steps[index], calls[index]) / calls[index]
+        except Exception as exc:
+            out[index] = exc
+    alive = [i for i in live if out[i] is None]
+    if not alive:
+        return calls
+    return dict(zip(alive, _block_calls([measured[i] for i in alive], timer), strict=True))
 
 
 def time_rounds(steps: Sequence[Callable[[], object]], timer: Timer) -> list[Measurement | Exception]:
@@ -111,7 +143,8 @@ def time_rounds(steps: Sequence[Callable[[], object]], timer: Timer) -> list[Mea
             out[index] = exc
     live = sorted(plans)
     if live:
-        calls = dict(zip(live, _block_calls([plans[i] for i in live], timer), strict=True))
+        calls = _calibrate(steps, live, plans, timer, out)
+        live = [i for i in live if out[i] is None]
         samples = _rounds(steps, live, calls, timer, out)
         for index in live:
             if out[index] is None:

@@ -1,4 +1,4 @@
-"""benchmarks/ratio_under_load.py: the comparison logic on exact numbers, and one tiny end-to-end pass."""
+"""benchmarks/ratio_under_load.py and sweep_reproducibility.py: comparison logic, tiny end-to-end passes."""
 
 from __future__ import annotations
 
@@ -66,3 +66,22 @@ def test_tiny_end_to_end_pass_reports_every_ratio_in_both_conditions(
     assert row["change"] == pytest.approx(abs(row["loaded"]["ratio"] / row["quiet"]["ratio"] - 1))
     assert code == (0 if data["ok"] else 1) and data["ok"] == (row["change"] <= 0.10)
     assert ("PASS" if data["ok"] else "FAIL") in capsys.readouterr().out
+
+
+def test_tiny_sweep_reproducibility_pass(capsys: pytest.CaptureFixture[str], script: ModuleType) -> None:
+    """benchmarks/sweep_reproducibility.py --tiny: the same sweep quiet and beside the load, compared."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "sweep_reproducibility", SCRIPT.parent / "sweep_reproducibility.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    assert module.main(["--tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "stability sections identical (times and hosts aside): True" in out and out.rstrip().endswith(
+        "PASS"
+    )
