@@ -251,3 +251,17 @@ def test_gpu_smoke_script_says_skipped_without_cuda() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"gpu_smoke: skipped: no CUDA (torch {torch.__version__})"
+
+
+def test_accuracy_figures_only_for_checks_against_the_float64_reference() -> None:
+    from lstm_bench.conformance import run_conformance
+
+    checks = ["equivalence.zero_state", "gradients.jacobian", "invariants.determinism"]
+    wide = run_conformance(load_impl("torch.nn:LSTM"), profile="quick", dtype="float32", checks=checks)
+    assert [r.accuracy is not None for r in wide.results] == [
+        True,
+        False,
+        False,
+    ]  # finite differences: no figure
+    low = run_conformance(load_impl("torch.nn:LSTM"), profile="quick", dtype="bfloat16", checks=checks)
+    assert [r.accuracy is not None for r in low.results] == [True, True, False]  # float64 autograd: a figure
