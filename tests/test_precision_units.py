@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -196,3 +201,67 @@ def test_check_cli_bfloat16_prints_and_saves_accuracy(
         and 0 < check["accuracy"]["worst_u"] < check["accuracy"]["bound_u"]
     )
     assert Kind.LSTM.value == "lstm"
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_calibration_script_prints_the_table_and_fitted_constants(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "precision_calibration", REPO / "benchmarks/precision_calibration.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, script)  # dataclasses look their module up there
+    spec.loader.exec_module(script)
+    argv = [
+        "--dtypes",
+        "bfloat16",
+        "--kinds",
+        "lstm",
+        "--steps",
+        "1,8",
+        "--sizes",
+        "2",
+        "--batches",
+        "2",
+        "--seeds",
+        "1",
+    ]
+    assert script.main(argv) == 0  # torch.nn's errors lie within the stored model
+    out = capsys.readouterr().out
+    assert "worst u" in out and "median u" in out and "margin" in out
+    assert "CALIBRATED entries" in out and '("equivalence", "bfloat16"): (' in out
+    rows = [line for line in out.splitlines() if line.startswith("bfloat16 ")]
+    assert len(rows) == 2 * 3  # T in {1, 8} x three topics
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="CUDA is available: the smoke script would run for real"
+)
+def test_gpu_smoke_script_says_skipped_without_cuda() -> None:
+    done = subprocess.run(
+        ["bash", str(REPO / "benchmarks/gpu_smoke.sh")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"gpu_smoke: skipped: no CUDA (torch {torch.__version__})"
+
+
+def test_accuracy_figures_only_for_checks_against_the_float64_reference() -> None:
+    from lstm_bench.conformance import run_conformance
+
+    checks = ["equivalence.zero_state", "gradients.jacobian", "invariants.determinism"]
+    wide = run_conformance(load_impl("torch.nn:LSTM"), profile="quick", dtype="float32", checks=checks)
+    assert [r.accuracy is not None for r in wide.results] == [
+        True,
+        False,
+        False,
+    ]  # finite differences: no figure
+    low = run_conformance(load_impl("torch.nn:LSTM"), profile="quick", dtype="bfloat16", checks=checks)
+    assert [r.accuracy is not None for r in low.results] == [True, True, False]  # float64 autograd: a figure

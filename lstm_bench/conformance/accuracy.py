@@ -1,10 +1,10 @@
 """Accuracy figures: how far an implementation is from float64, in units of its dtype's roundoff.
 
 Per entry, e = |got - ref| / (|ref| + s) with ``ref`` the float64 value and s = max|ref|, the
-largest magnitude in the whole reference tensor, at least 1 for forward values (h, C live on the
-unit scale) and at least the dtype's smallest normal number for gradients: an entry near zero, or
-a gradient that vanished many steps back, is judged on the tensor's scale, close to a norm-wise
-relative error. A check reports the worst e over every entry of every case and the median over cases of
+largest magnitude in the whole reference tensor (close to a norm-wise relative error), at least 1
+for forward values (h, C live on the unit scale), and for gradients at least the largest gradient
+of the same loss (a gradient that cancels to near zero is judged on the loss's scale) and the
+dtype's smallest normal number. A check reports the worst e over every entry of every case and the median over cases of
 each case's median e, both divided by the unit roundoff u of the run's (or autocast's) dtype:
 "worst 3.1 u, median 0.4 u" says how many roundings away from float64 the kernel is, whatever
 the pass/fail verdict. The weights and inputs are rounded to the dtype *before* the float64

@@ -103,12 +103,23 @@ class Context:
         name = self.precision if dtype is None else DTYPE_NAMES[dtype]
         return reduced_tolerance(topic, name) if name in REDUCED else tolerance(topic, name)
 
-    def compare(self, name: str, got: Tensor, expected: Tensor, topic: str, case: Case) -> TensorError:
+    def compare(
+        self,
+        name: str,
+        got: Tensor,
+        expected: Tensor,
+        topic: str,
+        case: Case,
+        scale_floor: float | None = None,
+    ) -> TensorError:
         """``compare`` with the tolerance of ``topic``: the table's, or in reduced precision the √T
         model at the case's length on this tensor's scale, plus the bound on the median error
         (a systematic error: truncation, a reduced-precision state) for tensors of MEDIAN_MIN_ENTRIES
-        entries or more."""
+        entries or more. ``scale_floor`` overrides the least scale (gradients: the largest gradient of
+        the loss, so a gradient that cancels to near zero is judged on the loss's scale)."""
         floor = FORWARD_SCALE if topic in ("equivalence", "saturation") else floor_of(got)
+        if scale_floor is not None:
+            floor = max(floor, scale_floor)
         if not self.reduced:
             return compare(name, got, expected, self.tol(topic), scale_floor=floor)
         tol = scaled_tolerance(topic, self.precision, case.steps, scale_of(expected, floor))

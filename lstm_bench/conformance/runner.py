@@ -85,6 +85,13 @@ def _runs_anyway(support: Support) -> bool:
     return support.feature is Feature.FLOAT64 and support.source == "probe"
 
 
+def against_float64(check: Check, ctx: Context) -> bool:
+    """Whether ``check`` compares with the float64 reference, so its accuracy figure means "vs float64":
+    the equivalence family, and the gradient family in reduced precision (float64 autograd of the
+    reference there; finite differences, measuring the step's error, otherwise)."""
+    return check.family == "equivalence" or (check.family == "gradients" and ctx.reduced)
+
+
 def make_context(impl: LoadedImpl, dtype: str, device: str, autocast: str | None = None) -> Context:
     """The Context of a run; ``autocast`` ('bfloat16' or 'float16') needs ``dtype`` float32."""
     if autocast is not None:
@@ -164,7 +171,7 @@ def run_check(
         "worst_error": found.worst_error,
         "tolerance": tol,
         "tensors": tuple(found.tensors.values()),
-        "accuracy": summarise(found.scaled, ctx.precision, bound),
+        "accuracy": summarise(found.scaled, ctx.precision, bound) if against_float64(check, ctx) else None,
         "notes": (*found.notes, *ctx._cache.get(f"notes:{check.name}", ())),
     }
     if found.failure is None:
