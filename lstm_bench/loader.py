@@ -181,7 +181,14 @@ def load_impl(spec: str, kind: Kind | None = None) -> LoadedImpl:
     wrong parameter names or shapes, a forward that does not take ``(x, hx)`` or returns the
     wrong structure.
     """
-    factory = _import_factory(spec)
+    # --- adapters hook (issue 14): a spec naming an adapter (a built-in one such as
+    # 'keras.layers:LSTM', an AdapterModule subclass or a RecurrentAdapter object) is built
+    # through the adapter's build(); everything below validates it like any module. ---
+    from lstm_bench.adapters import resolve_adapter
+
+    adapter = resolve_adapter(spec)
+    factory = adapter.build if adapter is not None else _import_factory(spec)
+    # --- end of the adapters hook ---
     relu = kind is Kind.RNN_RELU and _accepts_nonlinearity(factory)
     module = _construct(spec, factory, relu)
     resolved = _resolve_kind(spec, module, kind)
