@@ -64,3 +64,17 @@ def test_compile_time_is_kept_apart() -> None:
     assert isinstance(module, jax_cells.JaxCell)
     module(torch.zeros(4, 2, 2, dtype=torch.float64))
     assert module.compile_seconds > 0
+
+
+def test_bench_reports_compile_time_apart_and_names_the_framework() -> None:
+    from lstm_bench.bench.registry import ImplBackend
+    from lstm_bench.bench.workloads import Case as BenchCase
+    from lstm_bench.bench.workloads import Workload
+    from lstm_bench.kinds import Kind
+
+    backend = ImplBackend(load_impl("equinox.nn:LSTMCell"))
+    assert "equinox" in backend.description
+    case = BenchCase(Kind.LSTM, Workload.FORWARD_BACKWARD, 3, 7, 2, 5)  # a shape no other test compiles
+    prepared = backend.prepare(case, "cpu", 0)
+    assert prepared.compile_s is not None and prepared.compile_s > 0
+    prepared.step()  # already compiled: runs

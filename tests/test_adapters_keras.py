@@ -69,3 +69,10 @@ def test_jax_backend_lstm_passes_in_float32() -> None:
     code = f"import sys; from lstm_bench.cli import main; sys.exit(main({args!r}))"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_results_name_the_framework() -> None:
+    from lstm_bench.environment import capture_environment
+
+    load_impl("keras.layers:LSTM")
+    assert f"keras {keras.__version__} (torch backend)" in capture_environment()["frameworks"]
