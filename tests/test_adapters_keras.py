@@ -76,3 +76,11 @@ def test_results_name_the_framework() -> None:
 
     load_impl("keras.layers:LSTM")
     assert f"keras {keras.__version__} (torch backend)" in capture_environment()["frameworks"]
+
+
+def test_simple_rnn_as_a_relu_rnn() -> None:
+    from lstm_bench.kinds import Kind
+
+    impl = load_impl("keras.layers:SimpleRNN", Kind.RNN_RELU)
+    assert impl.make(2, 3).mode == "RNN_RELU"
+    assert run_check(impl, "equivalence.initial_state", profile="quick", dtype="float32").status == "pass"
