@@ -48,6 +48,7 @@ def test_planted_conversion_bug_is_caught_by_the_named_check(spec: str, check: s
     result = run_check(load_impl(spec), check, profile="quick")
     assert result.status == "fail", result
     assert result.counterexample is not None
+    assert result.reason is not None and "max abs" in result.reason  # a wrong value, not a crash
 
 
 def test_protocol_object_loads_like_the_class() -> None:

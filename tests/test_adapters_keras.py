@@ -44,13 +44,16 @@ def test_gru_without_the_gate_swap_is_caught(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(keras_layers, "_gru_blocks", lambda weight: weight)  # planted: r, z not swapped
     result = run_check(load_impl("keras.layers:GRU"), "equivalence.zero_state", profile="quick")
     assert result.status == "fail"
+    assert result.reason is not None and "max abs" in result.reason  # a wrong value, not a crash
 
 
 def test_lstm_with_the_forget_bias_dropped_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     convert = keras_layers.keras_weights
 
-    def dropped(kind: object, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        native = convert(kind, state)  # type: ignore[arg-type]
+    def dropped(
+        kind: object, state: dict[str, torch.Tensor], reset_after: bool = True
+    ) -> dict[str, torch.Tensor]:
+        native = convert(kind, state, reset_after)  # type: ignore[arg-type]
         hidden = native["bias"].shape[0] // 4
         keep = torch.ones_like(native["bias"])
         keep[hidden : 2 * hidden] = 0  # Keras gate order i, f, c, o: block 1 is f
@@ -59,6 +62,7 @@ def test_lstm_with_the_forget_bias_dropped_is_caught(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(keras_layers, "keras_weights", dropped)
     result = run_check(load_impl("keras.layers:LSTM"), "equivalence.zero_state", profile="quick")
     assert result.status == "fail"
+    assert result.reason is not None and "max abs" in result.reason  # a wrong value, not a crash
 
 
 def test_jax_backend_lstm_passes_in_float32() -> None:
@@ -84,3 +88,22 @@ def test_simple_rnn_as_a_relu_rnn() -> None:
     impl = load_impl("keras.layers:SimpleRNN", Kind.RNN_RELU)
     assert impl.make(2, 3).mode == "RNN_RELU"
     assert run_check(impl, "equivalence.initial_state", profile="quick", dtype="float32").status == "pass"
+
+
+def test_reset_before_gru_matches_its_own_reference_not_torch_nn() -> None:
+    import numpy as np
+
+    from lstm_bench.reference.gru_variants import gru_reset_before
+
+    torch.manual_seed(0)
+    before = keras_layers.KerasGRUResetBefore(3, 4)
+    after = keras_layers.KerasGRU(3, 4)
+    after.load_state_dict(before.state_dict())
+    x, h0 = torch.randn(6, 2, 3), torch.randn(1, 2, 4)
+    with torch.no_grad():
+        out_before, _ = before(x, h0)
+        out_after, _ = after(x, h0)
+    weights = [p.detach().double().numpy() for p in before.torch_nn_state().values()]
+    expected, _ = gru_reset_before(*weights, x.double().numpy(), h0[0].double().numpy())
+    assert np.abs(out_before.double().numpy() - expected).max() < 1e-5  # float32 compute
+    assert np.abs(out_after.double().numpy() - expected).max() > 1e-3  # torch.nn's variant differs

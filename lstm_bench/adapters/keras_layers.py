@@ -27,7 +27,13 @@ import torch
 from torch import Tensor
 
 from lstm_bench.adapters.jax_bridge import JaxFunction, enable_float64
-from lstm_bench.adapters.protocol import AdapterModule, Capabilities, FrameworkInfo
+from lstm_bench.adapters.protocol import (
+    GRU_RESET_AFTER,
+    GRU_RESET_BEFORE,
+    AdapterModule,
+    Capabilities,
+    FrameworkInfo,
+)
 from lstm_bench.kinds import Kind
 
 _DTYPES = {torch.float64: "float64", torch.float32: "float32"}
@@ -56,9 +62,16 @@ def _gru_blocks(weight: Tensor) -> Tensor:
     return torch.cat([z, r, n], dim=0)
 
 
-def keras_weights(kind: Kind, state: dict[str, Tensor]) -> dict[str, Tensor]:
-    """torch.nn parameters -> Keras ``kernel``, ``recurrent_kernel``, ``bias`` (differentiable)."""
+def keras_weights(kind: Kind, state: dict[str, Tensor], reset_after: bool = True) -> dict[str, Tensor]:
+    """torch.nn parameters -> Keras ``kernel``, ``recurrent_kernel``, ``bias`` (differentiable).
+
+    A reset-before GRU (``reset_after=False``) has one bias: b_hn sits outside r ⊙ (·) there,
+    so the two biases add like the other gates'.
+    """
     w_ih, w_hh, b_ih, b_hh = (state[n] for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+    if kind is Kind.GRU and not reset_after:
+        kernels = {"kernel": _gru_blocks(w_ih).T, "recurrent_kernel": _gru_blocks(w_hh).T}
+        return {**kernels, "bias": _gru_blocks(b_ih + b_hh)}
     if kind is Kind.GRU:
         bias = torch.stack([_gru_blocks(b_ih), _gru_blocks(b_hh)])  # (2, 3H): input, recurrent
         return {"kernel": _gru_blocks(w_ih).T, "recurrent_kernel": _gru_blocks(w_hh).T, "bias": bias}
@@ -75,9 +88,9 @@ class KerasRecurrent(AdapterModule):
         super().__init__(input_size, hidden_size, **options)
         self.framework_info = keras_framework()  # type: ignore[misc]  # per instance: the backend in use
 
-    def _key(self, dtype: torch.dtype) -> tuple[str, int, int, Kind, torch.dtype, str]:
+    def _key(self, dtype: torch.dtype) -> tuple[type, int, int, Kind, torch.dtype, str]:
         # one built Keras layer (and compiled JAX function) per class, size and dtype, outside nn.Module
-        return (self.layer_name, self.input_size, self.hidden_size, self.rnn_kind, dtype, self._backend())
+        return (type(self), self.input_size, self.hidden_size, self.rnn_kind, dtype, self._backend())
 
     @staticmethod
     def _backend() -> str:
@@ -92,6 +105,8 @@ class KerasRecurrent(AdapterModule):
                 "return_state": True,
                 "dtype": _DTYPES[dtype],
             }
+            if self.layer_name == "GRU":
+                options["reset_after"] = self.capabilities.gru_variant == GRU_RESET_AFTER
             if self.layer_name == "SimpleRNN":
                 options["activation"] = "relu" if self.rnn_kind is Kind.RNN_RELU else "tanh"
             layer = getattr(keras.layers, self.layer_name)(self.hidden_size, **options)
@@ -109,7 +124,8 @@ class KerasRecurrent(AdapterModule):
         self, x: Tensor, h0: Tensor, c0: Tensor | None
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         layer = self._layer(x.dtype)
-        native = keras_weights(self.kind, self.torch_nn_state())
+        reset_after = self.capabilities.gru_variant == GRU_RESET_AFTER
+        native = keras_weights(self.kind, self.torch_nn_state(), reset_after)
         weights = [native[v.name] for v in layer.trainable_variables]
         fixed = [v.value for v in layer.non_trainable_variables]
         states = [h0] if c0 is None else [h0, c0]
@@ -141,6 +157,19 @@ class KerasLSTM(KerasRecurrent):
 class KerasGRU(KerasRecurrent):
     kind = Kind.GRU
     layer_name = "GRU"  # reset_after=True (Keras's default): torch.nn's variant
+
+
+class KerasGRUResetBefore(KerasRecurrent):
+    """``GRU(reset_after=False)``: the original GRU (reset before the recurrent matmul), one bias.
+
+    Not torch.nn's variant: the torch.nn reference disagrees with it by design, so compare it with
+    ``lstm_bench.reference.gru_variants.gru_reset_before`` (``--impl
+    lstm_bench.adapters.keras_layers:KerasGRUResetBefore``; the checks do not know the variant yet).
+    """
+
+    kind = Kind.GRU
+    layer_name = "GRU"
+    capabilities = Capabilities(float64=False, gru_variant=GRU_RESET_BEFORE)  # Keras ops: float32 compute
 
 
 class KerasSimpleRNN(KerasRecurrent):
