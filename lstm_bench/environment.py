@@ -51,6 +51,22 @@ def load_average() -> tuple[float, float, float] | None:
         return None
 
 
+def loaded_frameworks() -> str | None:
+    """Other frameworks already imported to compute adapted layers (lstm_bench.adapters), e.g.
+    'keras 3.15.1 (torch backend); jax 0.10.2', or None when only torch ran."""
+    import sys
+
+    found = []
+    keras = sys.modules.get("keras")
+    if keras is not None and hasattr(keras, "backend"):
+        found.append(f"keras {getattr(keras, '__version__', '?')} ({keras.backend.backend()} backend)")
+    for name in ("jax", "flax", "equinox"):
+        module = sys.modules.get(name)
+        if module is not None:
+            found.append(f"{name} {getattr(module, '__version__', '?')}")
+    return "; ".join(found) or None
+
+
 def capture_environment() -> dict[str, Any]:
     """A JSON-ready description of this machine and software stack."""
     import numpy as np
@@ -72,6 +88,7 @@ def capture_environment() -> dict[str, Any]:
         "load_average": load_average(),
         "git_commit": git_commit(),
         "cuda": None,
+        "frameworks": loaded_frameworks(),
     }
     if torch.cuda.is_available():
         env["cuda"] = {

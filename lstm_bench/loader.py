@@ -305,7 +305,13 @@ def load_impl(
     wrong parameter names or shapes, a forward that does not take ``(x, hx)`` or returns the
     wrong structure.
     """
-    factory = _import_factory(spec)
+    # a spec naming an adapter (a built-in one such as 'keras.layers:LSTM', an AdapterModule
+    # subclass or a RecurrentAdapter object) is built through the adapter's build(); everything
+    # below validates it like any module
+    from lstm_bench.adapters import resolve_adapter
+
+    adapter = resolve_adapter(spec)
+    factory = adapter.build if adapter is not None else _import_factory(spec)
     relu = kind is Kind.RNN_RELU and _accepts(factory, "nonlinearity")
     default = _construct(spec, factory, relu, {})
     mode = getattr(default, "mode", None)
@@ -328,6 +334,8 @@ def load_impl(
         declaration = declared(type(module))
     except ValueError as exc:
         raise ImplementationLoadError(f"--impl {spec}: {exc}") from None
+    if adapter is not None:  # what the adapter states, unless the module's class says otherwise
+        declaration = {**adapter.capabilities.declaration(), **declaration}
 
     def native_builder(**kwargs: Any) -> nn.Module:
         return _build(factory, PROBE_INPUT, PROBE_HIDDEN, relu, kwargs)

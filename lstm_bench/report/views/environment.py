@@ -17,6 +17,7 @@ ENV_ROWS: tuple[tuple[str, str], ...] = (
     ("GPU", "cuda"),
     ("torch", "torch"),
     ("NumPy", "numpy"),
+    ("frameworks of adapted layers", "frameworks"),  # keras / jax / flax / equinox versions (adapters)
     ("Python", "python"),
     ("lstm-bench", "lstm_bench"),
     ("git commit", "git_commit"),

@@ -1,0 +1,217 @@
+"""The adapter protocol: what a user writes to put any recurrent layer under every check.
+
+An adapter turns a foreign layer (another library's module, a Keras layer, a JAX cell) into an
+``nn.Module`` that follows the ``torch.nn.{RNN,LSTM,GRU}`` contract, so every check, benchmark
+and sweep runs on it unchanged:
+
+* it owns the four torch.nn parameters ``weight_ih_l0`` (G·H, I), ``weight_hh_l0`` (G·H, H),
+  ``bias_ih_l0``, ``bias_hh_l0`` (G·H,) in torch.nn's layout and gate order (LSTM i, f, g, o;
+  GRU r, z, n), G = 4, 3, 1 gate blocks;
+* in ``forward`` it converts them into the layer's own layout (``to_native``), differentiably,
+  and runs the layer (``native_forward``) on time-major input, so gradients reach the torch.nn
+  parameters through torch autograd (torch-backed layers) or through a vector-Jacobian product
+  the adapter supplies (``lstm_bench.adapters.jax_bridge`` for JAX);
+* it returns torch.nn's structure: ``(output, h_n)`` or ``(output, (h_n, c_n))``.
+
+``AdapterModule`` does the torch.nn calling conventions (no state, batch_first, unbatched
+input, layer axis) once; a subclass writes ``native_forward`` and usually ``to_native``.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import torch
+from torch import Tensor, nn
+
+from lstm_bench.capabilities import Feature
+from lstm_bench.kinds import Kind
+
+#: The torch.nn parameter names an adapter owns, in this order.
+TORCH_NN_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+
+#: GRU variants. torch.nn (and cuDNN) apply the reset gate after the recurrent matmul:
+#: n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn)). The original (Cho et al. 2014)
+#: applies it before: n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn).
+GRU_RESET_AFTER, GRU_RESET_BEFORE = "reset-after", "reset-before"
+
+
+@dataclass(frozen=True)
+class FrameworkInfo:
+    """The library that computes the adapted layer, as reports name it: 'keras 3.15.1 (torch backend)'."""
+
+    name: str
+    version: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Which contract features the adapted layer supports; the checks skip what it does not.
+
+    ``batch_first`` and ``unbatched`` come free with ``AdapterModule``; ``float64`` needs the
+    framework to compute in double (JAX: ``jax_enable_x64``); ``trace`` means instances offer
+    ``trace(x, hx)`` with per-step gates (needed by the ``ranges.*`` checks).
+    """
+
+    batch_first: bool = True
+    unbatched: bool = True
+    float64: bool = True
+    float32: bool = True
+    devices: tuple[str, ...] = ("cpu",)
+    trace: bool = False
+    gru_variant: str = GRU_RESET_AFTER  # which GRU the layer computes (see GRU_RESET_AFTER)
+
+    def declaration(self) -> dict[Feature, bool]:
+        """The contract features this states, as a class declaration would (``capabilities.declared``)."""
+        return {
+            Feature.BATCH_FIRST: self.batch_first,
+            Feature.UNBATCHED: self.unbatched,
+            Feature.FLOAT64: self.float64,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (reports, ``inspect``)."""
+        return {
+            "batch_first": self.batch_first,
+            "unbatched": self.unbatched,
+            "float64": self.float64,
+            "float32": self.float32,
+            "devices": list(self.devices),
+            "trace": self.trace,
+            "gru_variant": self.gru_variant,
+        }
+
+
+@runtime_checkable
+class RecurrentAdapter(Protocol):
+    """The smallest thing ``--impl`` accepts besides a module class: a builder of contract modules.
+
+    ``build(input_size, hidden_size, batch_first=False, nonlinearity='tanh')`` returns an
+    ``nn.Module`` following the torch.nn contract (usually an ``AdapterModule``); it raises
+    ``TypeError`` for an option the layer does not support (the check that needs it then skips).
+    """
+
+    @property
+    def kind(self) -> Kind:
+        """The kind every built instance computes (SimpleRNN-like ones: ``nonlinearity`` picks tanh or relu)."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Which contract features built instances support."""
+        ...
+
+    def framework(self) -> FrameworkInfo:
+        """The library and version that computes the layer (imports it)."""
+        ...
+
+    def build(self, input_size: int, hidden_size: int, **options: Any) -> nn.Module:
+        """A fresh instance at these sizes with torch.nn's default initialisation."""
+        ...
+
+
+def _state(hx: Any, index: int) -> Tensor | None:
+    if hx is None:
+        return None
+    return hx[index] if isinstance(hx, tuple) else (hx if index == 0 else None)
+
+
+class AdapterModule(nn.Module):
+    """Base of an adapted layer: torch.nn parameters and calling conventions around ``native_forward``.
+
+    A subclass sets ``kind`` (and ``capabilities``, ``framework_info``) and implements
+    ``native_forward(x, h0, c0) -> (output, h_n, c_n)`` on time-major tensors: x (T, B, I),
+    h0, c0 (B, H); output (T, B, H), h_n, c_n (B, H), c_n None unless an LSTM.
+    Parameters start as torch.nn's: U(-1/√H, 1/√H).
+    """
+
+    kind: ClassVar[Kind]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    framework_info: ClassVar[FrameworkInfo] = FrameworkInfo("unknown", "")
+
+    def __init__(
+        self, input_size: int, hidden_size: int, batch_first: bool = False, nonlinearity: str = "tanh"
+    ) -> None:
+        super().__init__()
+        if batch_first and not self.capabilities.batch_first:
+            raise TypeError(f"{type(self).__name__} does not support batch_first=True")
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
+        kind = self.kind
+        if kind in (Kind.RNN_TANH, Kind.RNN_RELU):
+            kind = Kind.RNN_RELU if nonlinearity == "relu" else Kind.RNN_TANH
+        self.rnn_kind = kind
+        self.mode = kind.torch_mode
+        rows = kind.gate_count * hidden_size
+        bound = 1.0 / math.sqrt(hidden_size)
+        shapes = {
+            "weight_ih_l0": (rows, input_size),
+            "weight_hh_l0": (rows, hidden_size),
+            "bias_ih_l0": (rows,),
+            "bias_hh_l0": (rows,),
+        }
+        for name, shape in shapes.items():
+            self.register_parameter(name, nn.Parameter(torch.empty(shape).uniform_(-bound, bound)))
+
+    def torch_nn_state(self) -> dict[str, Tensor]:
+        """The four torch.nn parameters by name (live tensors: conversions from them are differentiable)."""
+        return {name: getattr(self, name) for name in TORCH_NN_NAMES}
+
+    @abstractmethod
+    def native_forward(
+        self, x: Tensor, h0: Tensor, c0: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Run the foreign layer: x (T, B, I), h0/c0 (B, H) -> output (T, B, H), h_n, c_n (B, H)."""
+
+    def forward(self, x: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+        """torch.nn's forward: x (T, B, I), (B, T, I) with batch_first, or (T, I); hx states (1, B, H)."""
+        unbatched = x.dim() == 2
+        if unbatched:
+            x = x.unsqueeze(1)  # (T, 1, I)
+        elif self.batch_first:
+            x = x.transpose(0, 1)  # (T, B, I)
+        batch = x.shape[1]
+        zeros = x.new_zeros(batch, self.hidden_size)
+        states = [_state(hx, i) for i in range(2)]
+        h0 = zeros if states[0] is None else states[0].reshape(batch, self.hidden_size)
+        c0 = None
+        if self.kind.has_cell:
+            c0 = zeros if states[1] is None else states[1].reshape(batch, self.hidden_size)
+        output, h_n, c_n = self.native_forward(x, h0, c0)
+        if unbatched:
+            output = output.squeeze(1)  # (T, H)
+        elif self.batch_first:
+            output = output.transpose(0, 1)  # (B, T, H)
+        lead = (1,) if unbatched else (1, batch)
+        h_out = h_n.reshape(*lead, self.hidden_size)
+        if c_n is None:
+            return output, h_out
+        return output, (h_out, c_n.reshape(*lead, self.hidden_size))
+
+
+class AdapterClass:
+    """A ``RecurrentAdapter`` for an ``AdapterModule`` subclass (what ``--impl pkg.mod:MyAdapter`` loads)."""
+
+    def __init__(self, cls: type[AdapterModule]) -> None:
+        self.cls = cls
+        self.kind = cls.kind
+        self.capabilities = cls.capabilities
+
+    def framework(self) -> FrameworkInfo:
+        return self.cls.framework_info
+
+    def build(self, input_size: int, hidden_size: int, **options: Any) -> nn.Module:
+        return self.cls(input_size, hidden_size, **options)
+
+
+def split_gates(weight: Tensor, gates: int) -> list[Tensor]:
+    """torch.nn's stacked row blocks (G·H, ...) as a list of G blocks (H, ...)."""
+    return list(weight.chunk(gates, dim=0))
