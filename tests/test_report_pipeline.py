@@ -11,8 +11,8 @@ import pytest
 import report_docs as docs
 
 from lstm_bench.cli import main
-from lstm_bench.report import publish
-from lstm_bench.report.pipeline import (
+from lstm_bench.orchestration import publish
+from lstm_bench.orchestration.pipeline import (
     Phase,
     PhaseOutput,
     PhaseUnavailable,
@@ -20,7 +20,7 @@ from lstm_bench.report.pipeline import (
     RunOptions,
     run_pipeline,
 )
-from lstm_bench.report.progress import PhaseProgress, fmt_clock
+from lstm_bench.progress import PhaseProgress, fmt_clock
 
 ENV = docs.ENVIRONMENT
 
@@ -108,7 +108,7 @@ def test_ctrl_c_while_writing_removes_the_partial_folder(
 def test_cli_reports_interrupt_with_exit_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("lstm_bench.report.phases.PHASES", (Phase("conformance", _interrupt),))
+    monkeypatch.setattr("lstm_bench.orchestration.phases.PHASES", (Phase("conformance", _interrupt),))
     assert main(["run", "--profile", "quick", "--device", "cpu", "--out", str(tmp_path)]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert _entries(tmp_path) == []
@@ -174,8 +174,8 @@ def test_progress_is_quiet_off_a_terminal() -> None:
 
 def test_parallel_phases_use_the_scaleout_executor() -> None:
     """Conformance and the sweep run on scale-out's executors (one job runner for every command)."""
-    from lstm_bench.report.phases import _executor
-    from lstm_bench.report.pipeline import RUN_PROFILES
+    from lstm_bench.orchestration.phases import _executor
+    from lstm_bench.orchestration.pipeline import RUN_PROFILES
     from lstm_bench.scaleout.executors import LocalPool
 
     def ctx(**options: Any) -> RunContext:
@@ -194,8 +194,8 @@ def test_run_sweeps_are_budgeted_in_steps_with_the_wall_clock_only_a_cap(
     monkeypatch: pytest.MonkeyPatch, profile: str
 ) -> None:
     """The run's sweep is ``stability.budgets.RUN_SWEEPS[profile]``: a binding step budget on one thread."""
-    from lstm_bench.report.phases import stability_phase
-    from lstm_bench.report.pipeline import RUN_PROFILES
+    from lstm_bench.orchestration.phases import stability_phase
+    from lstm_bench.orchestration.pipeline import RUN_PROFILES
     from lstm_bench.stability.budgets import RUN_SWEEPS
 
     seen: list[Any] = []

@@ -101,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from lstm_bench.loader import load_impl, parse_kind
+    from lstm_bench.orchestration.pipeline import RunOptions, run_pipeline
+    from lstm_bench.orchestration.summary import print_summary
     from lstm_bench.report.inputs import load_document
-    from lstm_bench.report.pipeline import RunOptions, run_pipeline
-    from lstm_bench.report.summary import print_summary
 
     kind = parse_kind(args.kind)
     for spec in args.impl:

@@ -54,7 +54,7 @@ class _Display:
     """Phase lines and one updating progress line on stderr (``SweepReporter``)."""
 
     def __init__(self) -> None:
-        from lstm_bench.report.progress import PhaseProgress
+        from lstm_bench.progress import PhaseProgress
 
         self._phase_cls = PhaseProgress
         self.current: Any = None

@@ -21,8 +21,8 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from typing import Any
 
-from lstm_bench.report.pipeline import Phase, PhaseOutput, PhaseUnavailable, RunContext
-from lstm_bench.report.progress import PhaseProgress
+from lstm_bench.orchestration.context import Phase, PhaseOutput, PhaseUnavailable, RunContext
+from lstm_bench.progress import PhaseProgress
 
 __all__ = ["MAX_LOCAL_WORKERS", "PHASES", "REFERENCE_SPECS", "implementations"]
 
@@ -130,7 +130,7 @@ def conformance_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
 
 def gates_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     """Histograms of every gate of the references over one trace on random input."""
-    from lstm_bench.report.gates import GATE_MODELS, gate_section
+    from lstm_bench.orchestration.gates import GATE_MODELS, gate_section
 
     progress.update(0, total=1)
     section = gate_section(GATE_MODELS, seed=ctx.options.seed)

@@ -1,4 +1,4 @@
-"""Numbers with units for people: times in s/ms/µs/ns, rates in GFLOP/s, errors in scientific notation.
+"""The one place numbers are formatted for people: times in s/ms/µs/ns, rates in GFLOP/s, errors in scientific notation.
 
 Every formatter accepts anything a results file may hold (float, int, None, the strict-JSON
 strings 'NaN' / 'Infinity') and returns a short string; missing values become an en dash.

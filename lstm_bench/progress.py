@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from lstm_bench.report.units import fmt_seconds
+from lstm_bench.formatting import fmt_seconds
 
 __all__ = ["PhaseProgress", "fmt_clock"]
 
