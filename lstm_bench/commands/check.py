@@ -152,26 +152,6 @@ def _check_writable(path: Path) -> None:
         raise UsageError(f"--json {path}: cannot write in {folder}: {exc.strerror or exc}") from None
 
 
-class _Progress:
-    """One updating line on stderr while a check runs (only when stderr is a terminal)."""
-
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
-        self.shown = False
-
-    def __call__(self, name: str, done: int, planned: int) -> None:
-        if self.live:
-            sys.stderr.write(f"\r  running {name}: case {done}/{planned}\x1b[K")
-            sys.stderr.flush()
-            self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
-
-
 def run(args: argparse.Namespace) -> int:
     """Run every selected check on every --impl; print and optionally save the results."""
     from lstm_bench.conformance.render import (
@@ -186,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
     from lstm_bench.conformance.result import CheckResult
     from lstm_bench.conformance.runner import run_conformance, select_checks
     from lstm_bench.loader import load_impl, parse_kind
+    from lstm_bench.progress import PhaseProgress
 
     _validate(args)
     kind = parse_kind(args.kind)
@@ -193,10 +174,13 @@ def run(args: argparse.Namespace) -> int:
     # every load error before any checking
     impls = [load_impl(spec, kind, supports=supports, unsupported=unsupported) for spec in args.impl]
     count = len(select_checks(args.check))
-    progress = _Progress()
+    line = PhaseProgress("check", count, announce=False)  # stdout has one line per check; none here off a TTY
+
+    def progress(name: str, done: int, planned: int) -> None:
+        line.update(done, total=planned, note=f"{name}: case {done}/{planned}")
 
     def show(result: CheckResult) -> None:
-        progress.clear()
+        line.clear()
         print(check_line(result), flush=True)
         if result.notes:
             print("\n".join(note_lines(result)), flush=True)
@@ -225,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             autocast=args.autocast,
         )
-        progress.clear()
+        line.clear()
         failures = [failure_block(r) for r in report.results if r.status == "fail"]
         if failures:
             print("\n" + "\n".join([*root_cause_lines(report), *failures]))
