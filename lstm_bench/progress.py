@@ -17,20 +17,12 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from lstm_bench.formatting import fmt_seconds
+from lstm_bench.formatting import fmt_clock, fmt_seconds
 
-__all__ = ["PhaseProgress", "fmt_clock"]
+__all__ = ["PhaseProgress"]
 
 _BAR = 24  # characters of the bar
 _REDRAW_S = 0.1  # minimum seconds between two redraws
-
-
-def fmt_clock(seconds: float) -> str:
-    """Seconds as m:ss (or h:mm:ss), the way ETAs are read."""
-    whole = max(round(seconds), 0)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class PhaseProgress:

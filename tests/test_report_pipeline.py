@@ -11,6 +11,7 @@ import pytest
 import report_docs as docs
 
 from lstm_bench.cli import main
+from lstm_bench.formatting import fmt_clock
 from lstm_bench.orchestration import publish
 from lstm_bench.orchestration.pipeline import (
     Phase,
@@ -20,7 +21,7 @@ from lstm_bench.orchestration.pipeline import (
     RunOptions,
     run_pipeline,
 )
-from lstm_bench.progress import PhaseProgress, fmt_clock
+from lstm_bench.progress import PhaseProgress
 
 ENV = docs.ENVIRONMENT
 

@@ -73,7 +73,7 @@ def _conformance_job(job: tuple[str, str | None, str, str, int]) -> dict[str, An
     from lstm_bench.conformance import run_conformance
     from lstm_bench.kinds import Kind
     from lstm_bench.loader import load_impl
-    from lstm_bench.stability.threads import torch_threads
+    from lstm_bench.threads import torch_threads
 
     spec, kind, profile, device, seed = job
     impl = load_impl(spec, None if kind is None else Kind.parse(kind))
