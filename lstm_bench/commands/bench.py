@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from lstm_bench.commands._options import check_device, check_writable
 from lstm_bench.progress import PhaseProgress
 
 NAME = "bench"
@@ -140,18 +141,6 @@ def _check_choices(values: list[str], allowed: tuple[str, ...], flag: str) -> li
     return values
 
 
-def _check_device(device: str) -> None:
-    import torch
-
-    from lstm_bench.errors import UsageError
-
-    if device == "cuda" and not torch.cuda.is_available():
-        built = "built without CUDA" if torch.version.cuda is None else "no CUDA device visible"
-        raise UsageError(f"--device cuda: CUDA is not available (torch {torch.__version__}, {built})")
-    if device == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise UsageError("--device mps: the MPS backend is not available on this machine")
-
-
 class _Progress:
     """``run_benchmarks``'s progress callback shown as ``PhaseProgress`` lines: the GEMM peak, then the benchmarks."""
 
@@ -198,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     workloads = _check_choices(_split(args.workload), _WORKLOADS, "--workload") or None
     dtypes = _check_choices(_split(args.dtype), _DTYPES, "--dtype") or None
-    _check_device(args.device)
+    check_device(args.device)
+    if args.json:
+        check_writable("--json", args.json)
     suite = get_suite(args.suite, args.device, kinds)
     cases = select(suite.cases, [Workload(w) for w in workloads] if workloads else None, dtypes)
     if args.baseline_impl:

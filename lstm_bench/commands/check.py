@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
+from lstm_bench.commands._options import check_device, check_writable
 from lstm_bench.errors import UsageError
 
 NAME = "check"
@@ -111,11 +110,7 @@ def _validate(args: argparse.Namespace) -> None:
 
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
-    from lstm_bench.conformance.device import device_available
-
-    why = device_available(args.device)
-    if why is not None:
-        raise UsageError(f"--device {args.device}: {why}")
+    check_device(args.device)
     if args.autocast is not None:
         if args.dtype not in ("float64", "float32"):
             raise UsageError(
@@ -135,21 +130,7 @@ def _validate(args: argparse.Namespace) -> None:
                 f"or one of {', '.join(CHECK_NAMES)}"
             ) from None
     if args.json is not None:
-        _check_writable(Path(args.json))
-
-
-def _check_writable(path: Path) -> None:
-    """Fail before hours of checking, not after, when the --json path cannot be written."""
-    if path.is_dir():
-        raise UsageError(f"--json {path}: is a directory")
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise UsageError(f"--json {path}: cannot write in {folder}: {exc.strerror or exc}") from None
+        check_writable("--json", args.json)
 
 
 def run(args: argparse.Namespace) -> int:
