@@ -218,3 +218,28 @@ def test_run_sweeps_are_budgeted_in_steps_with_the_wall_clock_only_a_cap(
     assert plan.config.threads == 1
     # the cap is a safety net: at least 10 ms a step at the longest horizon (several times a calm step)
     assert plan.config.max_seconds >= sweep.max_steps * 0.01
+
+
+def test_every_impl_is_loaded_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The phases share the run's loaded --impl implementations; none loads one again."""
+    import lstm_bench.loader
+    from lstm_bench.kinds import Kind
+    from lstm_bench.orchestration.phases import _kinds, implementations
+    from lstm_bench.orchestration.pipeline import RUN_PROFILES
+
+    real = lstm_bench.loader.load_impl
+    loads: list[str] = []
+
+    def counting(spec: str, *args: Any, **kwargs: Any) -> Any:
+        loads.append(spec)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(lstm_bench.loader, "load_impl", counting)
+    ctx = RunContext(RunOptions(impls=("torch.nn:GRU",), profile="quick"), RUN_PROFILES["quick"], {})
+    assert implementations(ctx)[-1] == ("torch.nn:GRU", "gru")
+    assert _kinds(ctx) == [Kind.LSTM, Kind.GRU] and _kinds(ctx) == [Kind.LSTM, Kind.GRU]
+    assert loads == ["torch.nn:GRU"]
+    preloaded = RunContext(
+        RunOptions(impls=("torch.nn:GRU",), loaded=ctx.impls), RUN_PROFILES["quick"], {}, ctx.impls
+    )
+    assert implementations(preloaded)[-1] == ("torch.nn:GRU", "gru") and loads == ["torch.nn:GRU"]

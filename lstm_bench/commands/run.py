@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
     from lstm_bench.report.inputs import load_document
 
     kind = parse_kind(args.kind)
-    for spec in args.impl:
-        load_impl(spec, kind)  # every load problem is one line and exit 2, before any long work
+    # every load problem is one line and exit 2, before any long work; the run reuses these
+    loaded = tuple(load_impl(spec, kind) for spec in args.impl)
     if args.baseline is not None:
         load_document(args.baseline)  # unreadable or malformed: one line and exit 2, now
     check_writable("--out", args.out, folder=True)
@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         scheduler=args.scheduler,
+        loaded=loaded,
     )
     outcome = run_pipeline(options)
     print_summary(outcome)

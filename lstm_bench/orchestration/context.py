@@ -7,11 +7,14 @@ that both import it and neither imports the other.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstm_bench.progress import PhaseProgress
+
+if TYPE_CHECKING:
+    from lstm_bench.loader import LoadedImpl
 
 __all__ = [
     "RUN_PROFILES",
@@ -93,15 +96,29 @@ class RunOptions:
         None  # local worker processes for conformance and the sweep (None: the CPUs, at most 4)
     )
     scheduler: str | None = None  # a Dask scheduler's address for those jobs instead
+    loaded: tuple[
+        LoadedImpl, ...
+    ] = ()  # the --impl implementations, loaded once by the command (else by the run)
 
 
 @dataclass
 class RunContext:
-    """What every phase sees: the options, the profile and the document built so far."""
+    """What every phase sees: the options, the profile, the document built so far and the loaded --impl implementations."""
 
     options: RunOptions
     profile: RunProfile
     document: dict[str, Any]
+    impls: tuple[LoadedImpl, ...] = field(default=())
+
+    def loaded(self) -> tuple[LoadedImpl, ...]:
+        """Every ``--impl``, loaded once per run (here, the first time, when the command has not already)."""
+        if len(self.impls) != len(self.options.impls):
+            from lstm_bench.kinds import Kind
+            from lstm_bench.loader import load_impl
+
+            kind = None if self.options.kind is None else Kind.parse(self.options.kind)
+            self.impls = tuple(load_impl(spec, kind) for spec in self.options.impls)
+        return self.impls
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def run_pipeline(
     baseline = _load_baseline(options.baseline)  # a bad baseline is a usage error now, not after the run
     profile = RUN_PROFILES[options.profile]
     document = new_document("run")
-    ctx = RunContext(options, profile, document)
+    ctx = RunContext(options, profile, document, options.loaded)
     records: list[dict[str, Any]] = []
     failed = False
     for phase in phases:
