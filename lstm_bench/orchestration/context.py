@@ -18,24 +18,26 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RUN_PROFILES",
+    "RUN_SIZES",
     "Phase",
     "PhaseOutput",
     "PhaseUnavailable",
     "RunContext",
     "RunOptions",
     "RunProfile",
+    "RunSize",
 ]
 
 
 @dataclass(frozen=True)
-class RunProfile:
+class RunSize:
     """How much work each phase does; ``quick`` fits 90 s and ``default`` 5 minutes on a 2-core CPU.
 
     ``kinds``: the kinds whose reference and torch.nn modules are checked and benchmarked.
-    ``conformance``: the conformance profile (quick, default, thorough).
+    ``conformance``: the conformance check size (quick, default, thorough).
     ``sweep``: the recall sweep's size, a key of ``stability.budgets.RUN_SWEEPS`` (horizons,
     seeds, each job's budget in optimizer steps and its wall-clock safety cap, the horizons of
-    the gradient profiles); ``stability_cap_seconds``: a safety cap on the whole sweep (no new
+    the gradient-norm profiles); ``stability_cap_seconds``: a safety cap on the whole sweep (no new
     horizon starts after it; reached only on a machine far slower than planned, and then
     reported as timed out). ``bench``: the benchmark suite; ``bench_scale`` multiplies the timer's
     durations.
@@ -50,8 +52,8 @@ class RunProfile:
     bench_scale: float
 
 
-RUN_PROFILES: dict[str, RunProfile] = {
-    "quick": RunProfile(
+RUN_SIZES: dict[str, RunSize] = {
+    "quick": RunSize(
         name="quick",
         kinds=("lstm",),
         conformance="quick",
@@ -60,7 +62,7 @@ RUN_PROFILES: dict[str, RunProfile] = {
         bench="quick",
         bench_scale=0.5,
     ),
-    "default": RunProfile(
+    "default": RunSize(
         name="default",
         kinds=("lstm", "gru", "rnn"),
         conformance="quick",
@@ -69,7 +71,7 @@ RUN_PROFILES: dict[str, RunProfile] = {
         bench="quick",
         bench_scale=0.6,
     ),
-    "full": RunProfile(
+    "full": RunSize(
         name="full",
         kinds=("lstm", "gru", "rnn", "rnn-relu"),
         conformance="default",
@@ -106,7 +108,7 @@ class RunContext:
     """What every phase sees: the options, the profile, the document built so far and the loaded --impl implementations."""
 
     options: RunOptions
-    profile: RunProfile
+    profile: RunSize
     document: dict[str, Any]
     impls: tuple[LoadedImpl, ...] = field(default=())
 
@@ -140,3 +142,8 @@ class Phase:
 
     name: str
     run: Callable[[RunContext, PhaseProgress], PhaseOutput]
+
+
+#: The old names, from before run sizes and the other "profiles" were told apart (``--profile`` keeps its spelling).
+RunProfile = RunSize
+RUN_PROFILES = RUN_SIZES

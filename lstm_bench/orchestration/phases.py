@@ -105,7 +105,7 @@ def conformance_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     progress.update(0, total=len(jobs) * len(CHECK_NAMES), note=f"{len(jobs)} implementations on {where}")
     if executor is None:
         reports = []
-        loaded = {(impl.spec, impl.kind.value): impl for impl in ctx.loaded()}
+        loaded: dict[tuple[str, str | None], LoadedImpl] = {(i.spec, i.kind.value): i for i in ctx.loaded()}
         for job in jobs:
             reports.append(_conformance_job(job, loaded.get((job[0], job[1]))))
             progress.advance(len(reports[-1].get("checks", ())), note=job[0])
@@ -178,7 +178,7 @@ class _SweepProgress:
 def stability_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     """Gradient-norm diagnostics of every model and init, then the recall horizon sweep, within the profile's budget."""
     try:
-        from lstm_bench.stability.sweep import BUILTIN_MODELS, SweepPlan, SweepProfile, impl_model, run_sweep
+        from lstm_bench.stability.sweep import BUILTIN_MODELS, SweepPlan, SweepSize, impl_model, run_sweep
     except ImportError as exc:
         raise PhaseUnavailable(f"lstm_bench.stability is not available ({exc})") from None
     import time
@@ -186,7 +186,7 @@ def stability_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     from lstm_bench.stability.budgets import RUN_SWEEPS
 
     impls = [impl_model(impl.spec, impl.kind) for impl in ctx.loaded()]
-    sweep: SweepProfile = RUN_SWEEPS[ctx.profile.sweep]
+    sweep: SweepSize = RUN_SWEEPS[ctx.profile.sweep]
     plan = SweepPlan.create([*BUILTIN_MODELS, *impls], ("recall",), profile=sweep, seed=ctx.options.seed)
     cap, started = ctx.profile.stability_cap_seconds, time.monotonic()
     reporter = _SweepProgress(progress)

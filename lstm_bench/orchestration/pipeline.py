@@ -27,18 +27,21 @@ from typing import Any, TextIO
 from lstm_bench.orchestration import phases as _phases
 from lstm_bench.orchestration.context import (
     RUN_PROFILES,
+    RUN_SIZES,
     Phase,
     PhaseOutput,
     PhaseUnavailable,
     RunContext,
     RunOptions,
     RunProfile,
+    RunSize,
 )
 from lstm_bench.orchestration.publish import publish_report
 from lstm_bench.progress import PhaseProgress
 
 __all__ = [
     "RUN_PROFILES",
+    "RUN_SIZES",
     "Phase",
     "PhaseOutput",
     "PhaseUnavailable",
@@ -46,6 +49,7 @@ __all__ = [
     "RunOptions",
     "RunOutcome",
     "RunProfile",
+    "RunSize",
     "run_pipeline",
 ]
 
@@ -108,7 +112,7 @@ def run_pipeline(
     err = sys.stderr if stream is None else stream
     started = time.monotonic()
     baseline = _load_baseline(options.baseline)  # a bad baseline is a usage error now, not after the run
-    profile = RUN_PROFILES[options.profile]
+    profile = RUN_SIZES[options.profile]
     document = new_document("run")
     ctx = RunContext(options, profile, document, options.loaded)
     records: list[dict[str, Any]] = []
