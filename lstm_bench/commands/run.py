@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     _check_scaleout(args)
     options = RunOptions(
         impls=tuple(args.impl),
-        kind=None if kind is None else kind.value,
+        kind=kind,
         profile=args.profile,
         device=_device(args.device),
         out=Path(args.out),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lstm_bench.kinds import Kind
 from lstm_bench.progress import PhaseProgress
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class RunSize:
     """
 
     name: str
-    kinds: tuple[str, ...]
+    kinds: tuple[Kind, ...]
     conformance: str
     sweep: str
     stability_cap_seconds: float
@@ -55,7 +56,7 @@ class RunSize:
 RUN_SIZES: dict[str, RunSize] = {
     "quick": RunSize(
         name="quick",
-        kinds=("lstm",),
+        kinds=(Kind.LSTM,),
         conformance="quick",
         sweep="quick",
         stability_cap_seconds=300.0,
@@ -64,7 +65,7 @@ RUN_SIZES: dict[str, RunSize] = {
     ),
     "default": RunSize(
         name="default",
-        kinds=("lstm", "gru", "rnn"),
+        kinds=(Kind.LSTM, Kind.GRU, Kind.RNN_TANH),
         conformance="quick",
         sweep="default",
         stability_cap_seconds=900.0,
@@ -73,7 +74,7 @@ RUN_SIZES: dict[str, RunSize] = {
     ),
     "full": RunSize(
         name="full",
-        kinds=("lstm", "gru", "rnn", "rnn-relu"),
+        kinds=(Kind.LSTM, Kind.GRU, Kind.RNN_TANH, Kind.RNN_RELU),
         conformance="default",
         sweep="full",
         stability_cap_seconds=7200.0,
@@ -88,7 +89,7 @@ class RunOptions:
     """What ``lstm-bench run`` was asked to do."""
 
     impls: tuple[str, ...] = ()
-    kind: str | None = None  # kind of every --impl that does not say its own
+    kind: Kind | None = None  # kind of every --impl that does not say its own
     profile: str = "default"
     device: str = "cpu"  # resolved already: 'cpu' or 'cuda'
     out: Path = Path("reports")
@@ -115,11 +116,9 @@ class RunContext:
     def loaded(self) -> tuple[LoadedImpl, ...]:
         """Every ``--impl``, loaded once per run (here, the first time, when the command has not already)."""
         if len(self.impls) != len(self.options.impls):
-            from lstm_bench.kinds import Kind
             from lstm_bench.loader import load_impl
 
-            kind = None if self.options.kind is None else Kind.parse(self.options.kind)
-            self.impls = tuple(load_impl(spec, kind) for spec in self.options.impls)
+            self.impls = tuple(load_impl(spec, self.options.kind) for spec in self.options.impls)
         return self.impls
 
 

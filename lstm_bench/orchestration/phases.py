@@ -242,9 +242,7 @@ def bench_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
 
 def _kinds(ctx: RunContext) -> list[Kind]:
     """The profile's kinds plus those of the --impl implementations, in order."""
-    from lstm_bench.kinds import Kind
-
-    kinds = [Kind.parse(k) for k in ctx.profile.kinds] + [impl.kind for impl in ctx.loaded()]
+    kinds = [*ctx.profile.kinds, *(impl.kind for impl in ctx.loaded())]
     return list(dict.fromkeys(kinds))
 
 
