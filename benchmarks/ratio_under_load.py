@@ -7,7 +7,7 @@ a quiet run and a run beside a second process doing GEMMs on 2 threads. Before i
 they differed by up to 2.5x (torch-ref / torch-native 0.30x calm, 0.96x loaded).
 
 What runs: ``bench.runner.run_benchmarks`` on the quick suite with the default backends
-(numpy-ref, torch-ref, torch-native: what ``bench`` runs) and ``report.phases.bench_phase``
+(numpy-ref, torch-ref, torch-native: what ``bench`` runs) and ``orchestration.phases.bench_phase``
 with the quick run profile (what ``run`` runs), first quietly, then with the load process
 running; the load is stopped as soon as the loaded pass ends. Prints one row per ratio: quiet
 ratio [interval], loaded ratio [interval], and |loaded / quiet - 1|; exit 0 when every row is
@@ -99,11 +99,11 @@ def measure(args: argparse.Namespace) -> dict[str, Speedup]:
 
 def _run_phase_records() -> list[BenchmarkRecord]:
     """The records of ``lstm-bench run --profile quick``'s benchmark phase (the same function ``run`` calls)."""
-    from lstm_bench.report.phases import bench_phase
-    from lstm_bench.report.pipeline import RUN_PROFILES, RunContext, RunOptions
-    from lstm_bench.report.progress import PhaseProgress
+    from lstm_bench.orchestration.phases import bench_phase
+    from lstm_bench.orchestration.pipeline import RUN_SIZES, RunContext, RunOptions
+    from lstm_bench.progress import PhaseProgress
 
-    ctx = RunContext(RunOptions(profile="quick"), RUN_PROFILES["quick"], {})
+    ctx = RunContext(RunOptions(profile="quick"), RUN_SIZES["quick"], {})
     output = bench_phase(ctx, PhaseProgress("benchmarks", 0, stream=io.StringIO()))
     return [BenchmarkRecord.from_dict(r) for r in output.sections["benchmarks"]]
 

@@ -20,11 +20,11 @@ import time
 from lstm_bench.scaleout import LocalPool
 from lstm_bench.scaleout.runner import without_run_details as comparable
 from lstm_bench.stability.result import StabilityReport
-from lstm_bench.stability.sweep import SweepPlan, SweepProfile, builtin_models
+from lstm_bench.stability.sweep import SweepPlan, SweepSize, builtin_models
 
 
 def plan(steps: int) -> SweepPlan:
-    profile = SweepProfile(
+    profile = SweepSize(
         "speedup", (10, 20, 40), seeds=2, max_seconds=3600.0, max_steps=steps, diagnostic_horizons=(10, 40)
     )
     return SweepPlan.create(builtin_models(), ["recall"], profile, threads=1)

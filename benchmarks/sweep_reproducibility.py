@@ -64,10 +64,10 @@ def tiny_sweep() -> tuple[dict[str, Any], float]:
     """A two-model, 40-step sweep here: the same code path as the run's phase, in seconds."""
     from lstm_bench.kinds import Kind
     from lstm_bench.stability.models import ModelSpec
-    from lstm_bench.stability.sweep import SweepPlan, SweepProfile, run_sweep
+    from lstm_bench.stability.sweep import SweepPlan, SweepSize, run_sweep
 
     models = (ModelSpec(Kind.RNN_TANH, "default", 8), ModelSpec(Kind.LSTM, "chrono", 8))
-    profile = SweepProfile("tiny", (4, 8), seeds=1, max_seconds=600, max_steps=40, diagnostic_horizons=(6,))
+    profile = SweepSize("tiny", (4, 8), seeds=1, max_seconds=600, max_steps=40, diagnostic_horizons=(6,))
     started = time.perf_counter()
     plan = SweepPlan.create(models, ("recall",), profile, seed=1, eval_every=5, eval_batch=64, probe_batch=4)
     return run_sweep(plan).to_dict(), time.perf_counter() - started

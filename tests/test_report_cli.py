@@ -101,7 +101,7 @@ def test_run_out_where_no_file_can_be_created_is_exit_2_before_any_work(
     """Permission bits are not asked (root passes them): a probe file must be creatable there."""
     import os
 
-    monkeypatch.setattr("lstm_bench.report.pipeline.run_pipeline", _no_work)
+    monkeypatch.setattr("lstm_bench.orchestration.pipeline.run_pipeline", _no_work)
     if os.path.isdir("/proc/self"):  # a folder in which nobody, root included, can create a file
         assert main(["run", "--profile", "quick", "--out", "/proc/self/lstm-bench-reports"]) == 2
         err = capsys.readouterr().err
@@ -122,7 +122,7 @@ def test_run_out_where_no_file_can_be_created_is_exit_2_before_any_work(
 def test_run_unreadable_baseline_is_exit_2_before_any_work(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, content: str | None
 ) -> None:
-    monkeypatch.setattr("lstm_bench.report.pipeline.run_pipeline", _no_work)
+    monkeypatch.setattr("lstm_bench.orchestration.pipeline.run_pipeline", _no_work)
     baseline = tmp_path / "baseline.json"
     if content is not None:
         baseline.write_text(content)
@@ -135,7 +135,7 @@ def test_run_unreadable_baseline_is_exit_2_before_any_work(
 def test_run_bad_impl_or_workers_is_exit_2_before_any_work(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("lstm_bench.report.pipeline.run_pipeline", _no_work)
+    monkeypatch.setattr("lstm_bench.orchestration.pipeline.run_pipeline", _no_work)
     out = ["--out", str(tmp_path / "reports")]
     assert main(["run", *out, "--impl", "torch.nn:LSTM", "--impl", "torch.nn:NoSuchCell"]) == 2
     assert "NoSuchCell" in capsys.readouterr().err

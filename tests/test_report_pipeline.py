@@ -11,8 +11,9 @@ import pytest
 import report_docs as docs
 
 from lstm_bench.cli import main
-from lstm_bench.report import publish
-from lstm_bench.report.pipeline import (
+from lstm_bench.formatting import fmt_clock
+from lstm_bench.orchestration import publish
+from lstm_bench.orchestration.pipeline import (
     Phase,
     PhaseOutput,
     PhaseUnavailable,
@@ -20,7 +21,7 @@ from lstm_bench.report.pipeline import (
     RunOptions,
     run_pipeline,
 )
-from lstm_bench.report.progress import PhaseProgress, fmt_clock
+from lstm_bench.progress import PhaseProgress
 
 ENV = docs.ENVIRONMENT
 
@@ -108,7 +109,7 @@ def test_ctrl_c_while_writing_removes_the_partial_folder(
 def test_cli_reports_interrupt_with_exit_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("lstm_bench.report.phases.PHASES", (Phase("conformance", _interrupt),))
+    monkeypatch.setattr("lstm_bench.orchestration.phases.PHASES", (Phase("conformance", _interrupt),))
     assert main(["run", "--profile", "quick", "--device", "cpu", "--out", str(tmp_path)]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert _entries(tmp_path) == []
@@ -174,8 +175,8 @@ def test_progress_is_quiet_off_a_terminal() -> None:
 
 def test_parallel_phases_use_the_scaleout_executor() -> None:
     """Conformance and the sweep run on scale-out's executors (one job runner for every command)."""
-    from lstm_bench.report.phases import _executor
-    from lstm_bench.report.pipeline import RUN_PROFILES
+    from lstm_bench.orchestration.phases import _executor
+    from lstm_bench.orchestration.pipeline import RUN_PROFILES
     from lstm_bench.scaleout.executors import LocalPool
 
     def ctx(**options: Any) -> RunContext:
@@ -194,8 +195,8 @@ def test_run_sweeps_are_budgeted_in_steps_with_the_wall_clock_only_a_cap(
     monkeypatch: pytest.MonkeyPatch, profile: str
 ) -> None:
     """The run's sweep is ``stability.budgets.RUN_SWEEPS[profile]``: a binding step budget on one thread."""
-    from lstm_bench.report.phases import stability_phase
-    from lstm_bench.report.pipeline import RUN_PROFILES
+    from lstm_bench.orchestration.phases import stability_phase
+    from lstm_bench.orchestration.pipeline import RUN_PROFILES
     from lstm_bench.stability.budgets import RUN_SWEEPS
 
     seen: list[Any] = []
@@ -217,3 +218,28 @@ def test_run_sweeps_are_budgeted_in_steps_with_the_wall_clock_only_a_cap(
     assert plan.config.threads == 1
     # the cap is a safety net: at least 10 ms a step at the longest horizon (several times a calm step)
     assert plan.config.max_seconds >= sweep.max_steps * 0.01
+
+
+def test_every_impl_is_loaded_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The phases share the run's loaded --impl implementations; none loads one again."""
+    import lstm_bench.loader
+    from lstm_bench.kinds import Kind
+    from lstm_bench.orchestration.phases import _kinds, implementations
+    from lstm_bench.orchestration.pipeline import RUN_PROFILES
+
+    real = lstm_bench.loader.load_impl
+    loads: list[str] = []
+
+    def counting(spec: str, *args: Any, **kwargs: Any) -> Any:
+        loads.append(spec)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(lstm_bench.loader, "load_impl", counting)
+    ctx = RunContext(RunOptions(impls=("torch.nn:GRU",), profile="quick"), RUN_PROFILES["quick"], {})
+    assert implementations(ctx)[-1] == ("torch.nn:GRU", "gru")
+    assert _kinds(ctx) == [Kind.LSTM, Kind.GRU] and _kinds(ctx) == [Kind.LSTM, Kind.GRU]
+    assert loads == ["torch.nn:GRU"]
+    preloaded = RunContext(
+        RunOptions(impls=("torch.nn:GRU",), loaded=ctx.impls), RUN_PROFILES["quick"], {}, ctx.impls
+    )
+    assert implementations(preloaded)[-1] == ("torch.nn:GRU", "gru") and loads == ["torch.nn:GRU"]

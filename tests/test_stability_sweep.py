@@ -329,3 +329,24 @@ def test_run_job_dispatches_on_the_job_type() -> None:
     assert (
         diagnostic.jacobian is not None and diagnostic.spectrum is not None and diagnostic.regime is not None
     )
+
+
+def test_an_impl_is_loaded_once_for_every_job_of_a_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each job builds a fresh module, but from one loaded implementation (``models.loaded_impl``)."""
+    import lstm_bench.loader
+    from lstm_bench.stability import models
+
+    real = lstm_bench.loader.load_impl
+    loads: list[str] = []
+
+    def counting(spec: str, *args: Any, **kwargs: Any) -> Any:
+        loads.append(spec)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(lstm_bench.loader, "load_impl", counting)
+    models.loaded_impl.cache_clear()
+    spec = impl_model("torch.nn:GRU", Kind.GRU)
+    first = models.build_recurrent(spec, 3, steps=8, seed=0)
+    second = models.build_recurrent(spec, 3, steps=8, seed=1)
+    assert first is not second and loads == ["torch.nn:GRU"]
+    models.loaded_impl.cache_clear()

@@ -65,15 +65,6 @@ class BenchmarkRun:
         }
 
 
-def _torch_threads(threads: int | None = None) -> int:
-    """Set torch's intra-op thread count (when given) and return the count in force."""
-    import torch
-
-    if threads is not None:
-        torch.set_num_threads(threads)
-    return int(torch.get_num_threads())
-
-
 def _one_line(exc: BaseException, limit: int = 300) -> str:
     text = (str(exc).strip().splitlines() or [""])[0]
     return f"{type(exc).__name__}: {text[:limit]}"
@@ -178,13 +169,11 @@ def run_benchmarks(
     """Time every supported (case, backend) pair on ``device`` with ``threads`` torch threads (restored after)."""
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
-    previous = _torch_threads()
-    try:
-        used = _torch_threads(threads)
+    from lstm_bench.threads import torch_threads
+
+    with torch_threads(threads) as used:
         timer = Timer(settings or TimerSettings(), clock or clock_for_device(device))
         return _run(cases, backends, device, timer, used, seed, measure_peak, progress, suite)
-    finally:
-        _torch_threads(previous)
 
 
 def _run(

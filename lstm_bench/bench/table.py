@@ -8,20 +8,12 @@ from collections.abc import Iterable, Sequence
 from lstm_bench.bench.peak import PeakResult
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import BASELINE
-
-_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+from lstm_bench.formatting import fmt_seconds
 
 
 def format_seconds(seconds: float | None) -> str:
-    """'1.23 ms', '456 µs', '2.00 s' (3 significant digits); '-' for None."""
-    if seconds is None:
-        return "-"
-    for scale, unit in _UNITS:
-        if seconds >= scale or unit == "ns":
-            value = seconds / scale
-            digits = 2 if value < 10 else (1 if value < 100 else 0)
-            return f"{value:.{digits}f} {unit}"
-    raise AssertionError("unreachable")
+    """'1.23 ms', '456 µs', '2.00 s' (``formatting.fmt_seconds``: 3 significant digits); '-' for None."""
+    return fmt_seconds(seconds, missing="-")
 
 
 def _fmt(value: float | None, pattern: str) -> str:

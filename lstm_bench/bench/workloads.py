@@ -90,10 +90,10 @@ class Case:
 
 
 def torch_dtype(name: str) -> Any:
-    """'float32' -> torch.float32, 'float64' -> torch.float64."""
-    import torch
+    """'float32' -> torch.float32 (``lstm_bench.dtypes``, imported here so that this module stays torch-free)."""
+    from lstm_bench.dtypes import torch_dtype as named
 
-    return {"float32": torch.float32, "float64": torch.float64}[name]
+    return named(name)
 
 
 def torch_step(module: nn.Module, case: Case, device: str, seed: int = 0) -> Callable[[], object]:

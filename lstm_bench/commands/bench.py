@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any
+
+from lstm_bench.commands._options import check_device, check_writable
+from lstm_bench.progress import PhaseProgress
 
 NAME = "bench"
 HELP = "time LSTM/GRU/RNN implementations (forward, forward+backward, latency) against torch.nn"
@@ -139,50 +141,27 @@ def _check_choices(values: list[str], allowed: tuple[str, ...], flag: str) -> li
     return values
 
 
-def _check_device(device: str) -> None:
-    import torch
-
-    from lstm_bench.errors import UsageError
-
-    if device == "cuda" and not torch.cuda.is_available():
-        built = "built without CUDA" if torch.version.cuda is None else "no CUDA device visible"
-        raise UsageError(f"--device cuda: CUDA is not available (torch {torch.__version__}, {built})")
-    if device == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise UsageError("--device mps: the MPS backend is not available on this machine")
-
-
 class _Progress:
-    """One updating line on a terminal (with ETA); phase lines only when stderr is not a TTY."""
+    """``run_benchmarks``'s progress callback shown as ``PhaseProgress`` lines: the GEMM peak, then the benchmarks."""
 
     def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.started = time.perf_counter()
         self.phase = ""
+        self.line: PhaseProgress | None = None
 
     def __call__(self, done: int, total: int, label: str) -> None:
-        phase = "peak" if label.startswith("GEMM peak") else ("done" if label == "done" else "bench")
-        if not self.tty:
-            if phase != self.phase:
-                messages = {
-                    "peak": "measuring the GEMM peak",
-                    "bench": f"timing {total - done} benchmarks",
-                    "done": "",
-                }
-                if messages[phase]:
-                    print(f"lstm-bench bench: {messages[phase]}", file=sys.stderr, flush=True)
+        phase = "GEMM peak" if label.startswith("GEMM peak") else ("done" if label == "done" else "bench")
+        if phase != self.phase:
+            if self.line is not None:
+                self.line.finish()
+            self.line = None
+            if phase != "done":
+                note = (
+                    "measuring the GEMM peak" if phase == "GEMM peak" else f"timing {total - done} benchmarks"
+                )
+                self.line = PhaseProgress(phase, total, note=note)
             self.phase = phase
-            return
-        self.phase = phase
-        elapsed = time.perf_counter() - self.started
-        eta = f"ETA {_clock(elapsed / done * (total - done))}" if done else "ETA --"
-        line = f"[{done}/{total}] {100 * done // max(total, 1)}% {eta} {label}"
-        end = "\n" if done == total else ""
-        print(f"\r\033[K{line[:150]}", end=end, file=sys.stderr, flush=True)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds + 0.5), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+        if self.line is not None:
+            self.line.update(done, total=total, note=label)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -208,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     workloads = _check_choices(_split(args.workload), _WORKLOADS, "--workload") or None
     dtypes = _check_choices(_split(args.dtype), _DTYPES, "--dtype") or None
-    _check_device(args.device)
+    check_device(args.device)
+    if args.json:
+        check_writable("--json", args.json)
     suite = get_suite(args.suite, args.device, kinds)
     cases = select(suite.cases, [Workload(w) for w in workloads] if workloads else None, dtypes)
     if args.baseline_impl:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
+from lstm_bench.commands._options import check_device, check_writable
 from lstm_bench.errors import UsageError
 
 NAME = "check"
@@ -111,11 +110,7 @@ def _validate(args: argparse.Namespace) -> None:
 
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
-    from lstm_bench.conformance.device import device_available
-
-    why = device_available(args.device)
-    if why is not None:
-        raise UsageError(f"--device {args.device}: {why}")
+    check_device(args.device)
     if args.autocast is not None:
         if args.dtype not in ("float64", "float32"):
             raise UsageError(
@@ -135,41 +130,7 @@ def _validate(args: argparse.Namespace) -> None:
                 f"or one of {', '.join(CHECK_NAMES)}"
             ) from None
     if args.json is not None:
-        _check_writable(Path(args.json))
-
-
-def _check_writable(path: Path) -> None:
-    """Fail before hours of checking, not after, when the --json path cannot be written."""
-    if path.is_dir():
-        raise UsageError(f"--json {path}: is a directory")
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise UsageError(f"--json {path}: cannot write in {folder}: {exc.strerror or exc}") from None
-
-
-class _Progress:
-    """One updating line on stderr while a check runs (only when stderr is a terminal)."""
-
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
-        self.shown = False
-
-    def __call__(self, name: str, done: int, planned: int) -> None:
-        if self.live:
-            sys.stderr.write(f"\r  running {name}: case {done}/{planned}\x1b[K")
-            sys.stderr.flush()
-            self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+        check_writable("--json", args.json)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -186,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     from lstm_bench.conformance.result import CheckResult
     from lstm_bench.conformance.runner import run_conformance, select_checks
     from lstm_bench.loader import load_impl, parse_kind
+    from lstm_bench.progress import PhaseProgress
 
     _validate(args)
     kind = parse_kind(args.kind)
@@ -193,10 +155,13 @@ def run(args: argparse.Namespace) -> int:
     # every load error before any checking
     impls = [load_impl(spec, kind, supports=supports, unsupported=unsupported) for spec in args.impl]
     count = len(select_checks(args.check))
-    progress = _Progress()
+    line = PhaseProgress("check", count, announce=False)  # stdout has one line per check; none here off a TTY
+
+    def progress(name: str, done: int, planned: int) -> None:
+        line.update(done, total=planned, note=f"{name}: case {done}/{planned}")
 
     def show(result: CheckResult) -> None:
-        progress.clear()
+        line.clear()
         print(check_line(result), flush=True)
         if result.notes:
             print("\n".join(note_lines(result)), flush=True)
@@ -225,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             autocast=args.autocast,
         )
-        progress.clear()
+        line.clear()
         failures = [failure_block(r) for r in report.results if r.status == "fail"]
         if failures:
             print("\n" + "\n".join([*root_cause_lines(report), *failures]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstm_bench.commands._options import add_impl_arguments
+from lstm_bench.commands._options import add_impl_arguments, check_device, check_writable
 
 NAME = "run"
 HELP = "check, diagnose and benchmark the references, torch.nn and every --impl; write an HTML report"
@@ -40,41 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _device(name: str) -> str:
     import torch
 
-    from lstm_bench.errors import UsageError
-
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError(
-            "--device cuda: CUDA is not available on this machine (torch.cuda.is_available() is False)"
-        )
+    check_device(name)
     return name
-
-
-def _check_writable(out: str) -> None:
-    """Fail now, not after minutes of work, when the reports folder cannot be created or written.
-
-    Permission bits do not say it (root passes every ``os.access`` test, read-only mounts and
-    /proc refuse anyway): a probe file is created, and removed, in ``out`` or, when ``out`` does
-    not exist yet, in its nearest existing parent, where the report folder would be created.
-    """
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from lstm_bench.errors import UsageError
-
-    folder = Path(out).resolve()
-    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
-    if existing is None or not existing.is_dir():
-        raise UsageError(f"--out {out}: cannot write reports there ({existing} is not a folder)")
-    try:
-        handle, probe = tempfile.mkstemp(prefix=".lstm-bench-probe-", dir=existing)
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise UsageError(f"--out {out}: cannot write reports there ({existing}: {reason})") from None
 
 
 def _check_scaleout(args: argparse.Namespace) -> None:
@@ -101,20 +70,20 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from lstm_bench.loader import load_impl, parse_kind
+    from lstm_bench.orchestration.pipeline import RunOptions, run_pipeline
+    from lstm_bench.orchestration.summary import print_summary
     from lstm_bench.report.inputs import load_document
-    from lstm_bench.report.pipeline import RunOptions, run_pipeline
-    from lstm_bench.report.summary import print_summary
 
     kind = parse_kind(args.kind)
-    for spec in args.impl:
-        load_impl(spec, kind)  # every load problem is one line and exit 2, before any long work
+    # every load problem is one line and exit 2, before any long work; the run reuses these
+    loaded = tuple(load_impl(spec, kind) for spec in args.impl)
     if args.baseline is not None:
         load_document(args.baseline)  # unreadable or malformed: one line and exit 2, now
-    _check_writable(args.out)
+    check_writable("--out", args.out, folder=True)
     _check_scaleout(args)
     options = RunOptions(
         impls=tuple(args.impl),
-        kind=None if kind is None else kind.value,
+        kind=kind,
         profile=args.profile,
         device=_device(args.device),
         out=Path(args.out),
@@ -122,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         scheduler=args.scheduler,
+        loaded=loaded,
     )
     outcome = run_pipeline(options)
     print_summary(outcome)

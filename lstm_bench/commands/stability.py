@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from lstm_bench.commands._options import add_impl_arguments
+from lstm_bench.commands._options import add_impl_arguments, check_writable
 from lstm_bench.errors import UsageError
 
 NAME = "stability"
@@ -54,7 +53,7 @@ class _Display:
     """Phase lines and one updating progress line on stderr (``SweepReporter``)."""
 
     def __init__(self) -> None:
-        from lstm_bench.report.progress import PhaseProgress
+        from lstm_bench.progress import PhaseProgress
 
         self._phase_cls = PhaseProgress
         self.current: Any = None
@@ -111,8 +110,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
-    if args.json and Path(args.json).is_dir():
-        raise UsageError(f"--json {args.json}: is a directory")
+    if args.json:
+        check_writable("--json", args.json)
     tasks = tuple(TASKS) if args.task == "all" else (args.task,)
     plan = SweepPlan.create(_models(args), tasks, args.profile, seed=args.seed)
     executor = executor_from_args(args)

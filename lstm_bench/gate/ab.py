@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 from lstm_bench.bench.registry import BUILTIN_BACKENDS, IMPL_PREFIX, Backend, get_backend
@@ -174,10 +173,10 @@ def run_ab_command(options: ABOptions, cases: Sequence[Case], kind: Kind | None)
     candidate, baseline = ab_backend(options.candidate, kind), ab_backend(options.baseline, kind)
     import torch
 
-    from lstm_bench.stability.threads import torch_threads
+    from lstm_bench.threads import torch_threads
 
     budget = options.budget
-    with torch_threads(options.threads) if options.threads is not None else nullcontext():
+    with torch_threads(options.threads):
         threads = torch.get_num_threads()
         print(
             f"A/B: {candidate.name} vs baseline {baseline.name} on {options.device}, {threads} thread(s); "

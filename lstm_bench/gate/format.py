@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 
 from lstm_bench.atomic import strict_json
+from lstm_bench.formatting import fmt_seconds
 from lstm_bench.gate.result import Comparison, Finding, Severity, TimingComparison
 from lstm_bench.gate.stats import Verdict
 
@@ -36,11 +37,8 @@ _SEVERITY_MD = {
 
 
 def format_seconds(seconds: float) -> str:
-    """A time with a unit chosen for 3 significant digits: '812 ns', '1.23 ms', '4.56 s'."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if abs(seconds) >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
+    """A time in ``formatting.fmt_seconds``' units, trailing zeros dropped: '812 ns', '4.5 µs', '1.23 ms'."""
+    return fmt_seconds(seconds, missing="-", trim=True)
 
 
 def format_change(ratio: float) -> str:

@@ -1,10 +1,9 @@
-"""The HTML report and the ``lstm-bench run`` pipeline that produces it.
+"""The HTML report: results documents in, one self-contained HTML page out; it never runs a model.
 
-Modules, one job each: ``units`` (numbers with units), ``plots`` (matplotlib -> inline SVG),
-``sections`` (results documents -> view model), ``render`` (view model -> HTML via Jinja2),
-``gates`` (gate activation histograms of the references), ``progress`` (per-phase progress
-line with ETA), ``publish`` (atomic report folder and the ``latest`` pointer) and ``pipeline``
-(the phases of ``lstm-bench run``).
+Modules, one job each: ``inputs`` (reading and comparing results documents), ``plots``
+(matplotlib -> inline SVG), ``sections`` and ``views`` (results documents -> view model) and
+``render`` (view model -> HTML via Jinja2). Numbers are formatted by ``lstm_bench.formatting``;
+``lstm-bench run``'s phases live in ``lstm_bench.orchestration``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_bench.report.units import fmt_ratio
+from lstm_bench.formatting import fmt_ratio
 from lstm_bench.report.views.benchmarks import (
     NATIVE_BACKEND,
     BenchRow,

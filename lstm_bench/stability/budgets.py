@@ -1,6 +1,6 @@
 """How big every horizon sweep is: horizons, seeds, and each training job's budget in optimizer steps.
 
-The one place for sweep sizes: ``SWEEP_PROFILES`` are ``lstm-bench stability --profile``'s,
+The one place for sweep sizes: ``SWEEP_SIZES`` are ``lstm-bench stability --profile``'s,
 ``RUN_SWEEPS`` the (smaller) sweeps of ``lstm-bench run --profile``. A job's budget is
 ``max_steps`` optimizer steps of ``batch_size`` sequences (samples seen = steps x batch), so the
 same seed and profile give the same accuracies and verdicts on a calm or a loaded machine.
@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RUN_SWEEPS", "SWEEP_PROFILES", "SweepProfile", "doubling_horizons"]
+__all__ = ["RUN_SWEEPS", "SWEEP_PROFILES", "SWEEP_SIZES", "SweepProfile", "SweepSize", "doubling_horizons"]
 
 
 def doubling_horizons(first: int, count: int) -> tuple[int, ...]:
@@ -40,7 +40,7 @@ def doubling_horizons(first: int, count: int) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
-class SweepProfile:
+class SweepSize:
     """How much to run: ``horizons``, ``seeds`` per horizon, each job's ``max_steps`` (and safety cap)."""
 
     name: str
@@ -65,8 +65,8 @@ class SweepProfile:
         }
 
 
-SWEEP_PROFILES: dict[str, SweepProfile] = {
-    "quick": SweepProfile(
+SWEEP_SIZES: dict[str, SweepSize] = {
+    "quick": SweepSize(
         "quick",
         doubling_horizons(10, 3),
         seeds=1,
@@ -74,8 +74,8 @@ SWEEP_PROFILES: dict[str, SweepProfile] = {
         max_steps=600,
         diagnostic_horizons=(10, 40, 100),
     ),
-    "default": SweepProfile("default", doubling_horizons(10, 6), seeds=3, max_seconds=300.0, max_steps=1500),
-    "full": SweepProfile(
+    "default": SweepSize("default", doubling_horizons(10, 6), seeds=3, max_seconds=300.0, max_steps=1500),
+    "full": SweepSize(
         "full",
         doubling_horizons(10, 8),
         seeds=5,
@@ -86,8 +86,8 @@ SWEEP_PROFILES: dict[str, SweepProfile] = {
 }
 
 #: The sweeps of ``lstm-bench run --profile``: one seed (quick, default) so the whole run fits its time.
-RUN_SWEEPS: dict[str, SweepProfile] = {
-    "quick": SweepProfile(
+RUN_SWEEPS: dict[str, SweepSize] = {
+    "quick": SweepSize(
         "quick",
         doubling_horizons(10, 3),
         seeds=1,
@@ -95,7 +95,7 @@ RUN_SWEEPS: dict[str, SweepProfile] = {
         max_steps=800,
         diagnostic_horizons=(100,),
     ),
-    "default": SweepProfile(
+    "default": SweepSize(
         "default",
         doubling_horizons(10, 5),
         seeds=1,
@@ -103,7 +103,7 @@ RUN_SWEEPS: dict[str, SweepProfile] = {
         max_steps=1500,
         diagnostic_horizons=(10, 40, 100),
     ),
-    "full": SweepProfile(
+    "full": SweepSize(
         "full",
         doubling_horizons(10, 6),
         seeds=3,
@@ -112,3 +112,7 @@ RUN_SWEEPS: dict[str, SweepProfile] = {
         diagnostic_horizons=(10, 20, 40, 80, 160),
     ),
 }
+
+#: The old names, from before sweep sizes, check sizes, Hypothesis profiles and gradient-norm profiles were told apart.
+SweepProfile = SweepSize
+SWEEP_PROFILES = SWEEP_SIZES

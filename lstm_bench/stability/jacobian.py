@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from lstm_bench.kinds import Kind
 from lstm_bench.stability.profiles import unroll_by_step
-from lstm_bench.stability.threads import torch_threads
+from lstm_bench.threads import torch_threads
 
 __all__ = [
     "GAMMA",

@@ -23,8 +23,8 @@ from lstm_bench.stability.jacobian import JacobianNorm, WhhSpectrum, jacobian_sp
 from lstm_bench.stability.models import ModelSpec, build_model
 from lstm_bench.stability.profiles import GradientProfile, model_profile
 from lstm_bench.stability.tasks import make_task
-from lstm_bench.stability.threads import torch_threads
 from lstm_bench.stability.trainer import Progress, TrainConfig, TrainResult, derive_seed, train
+from lstm_bench.threads import torch_threads
 
 __all__ = [
     "DiagnosticJob",

@@ -8,10 +8,11 @@ modules (oneDNN on CPU), the fastest way to train them here.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -21,6 +22,9 @@ from lstm_bench.init import apply_init
 from lstm_bench.kinds import Kind
 from lstm_bench.reference.torch_ref import torch_nn_module
 from lstm_bench.stability.tasks import Readout, Task
+
+if TYPE_CHECKING:
+    from lstm_bench.loader import LoadedImpl
 
 __all__ = [
     "ModelSpec",
@@ -128,14 +132,20 @@ def initialise(module: nn.Module, init: str, kind: Kind, seed: int, steps: int) 
     return module
 
 
+@functools.lru_cache(maxsize=16)
+def loaded_impl(spec: str, kind: Kind) -> LoadedImpl:
+    """``--impl`` ``spec`` loaded once per process: every job of a sweep run here (or on one worker) shares it."""
+    from lstm_bench.loader import load_impl
+
+    return load_impl(spec, kind)
+
+
 def build_recurrent(
     spec: ModelSpec, input_size: int, steps: int, seed: int, dtype: torch.dtype = torch.float32
 ) -> nn.Module:
     """The recurrent layer of ``spec``, initialised by ``spec.init`` from a generator seeded by ``seed``."""
     if spec.impl is not None:
-        from lstm_bench.loader import load_impl
-
-        module = load_impl(spec.impl, spec.kind).make(input_size, spec.hidden, dtype=dtype)
+        module = loaded_impl(spec.impl, spec.kind).make(input_size, spec.hidden, dtype=dtype)
     else:
         module = torch_nn_module(spec.kind, input_size, spec.hidden).to(dtype)
     return initialise(module, spec.init, spec.kind, seed, steps)

@@ -37,7 +37,7 @@ from lstm_bench.kinds import Kind
 from lstm_bench.reference.torch_cells import layer_weights, run_layer
 from lstm_bench.stability.models import SequenceModel
 from lstm_bench.stability.tasks import Task
-from lstm_bench.stability.threads import torch_threads
+from lstm_bench.threads import torch_threads
 
 __all__ = [
     "GradientProfile",

@@ -26,7 +26,14 @@ from typing import Any, Protocol
 
 from lstm_bench.kinds import Kind
 from lstm_bench.scaleout.runner import JobOutcome, RunProgress, run_jobs
-from lstm_bench.stability.budgets import RUN_SWEEPS, SWEEP_PROFILES, SweepProfile, doubling_horizons
+from lstm_bench.stability.budgets import (
+    RUN_SWEEPS,
+    SWEEP_PROFILES,
+    SWEEP_SIZES,
+    SweepProfile,
+    SweepSize,
+    doubling_horizons,
+)
 from lstm_bench.stability.jobs import (
     DiagnosticJob,
     DiagnosticResult,
@@ -45,9 +52,11 @@ __all__ = [
     "BUILTIN_MODELS",
     "RUN_SWEEPS",
     "SWEEP_PROFILES",
+    "SWEEP_SIZES",
     "SweepPlan",
     "SweepProfile",
     "SweepReporter",
+    "SweepSize",
     "builtin_models",
     "doubling_horizons",
     "impl_model",
@@ -114,7 +123,7 @@ class SweepPlan:
 
     models: tuple[ModelSpec, ...]
     tasks: tuple[str, ...]
-    profile: SweepProfile
+    profile: SweepSize
     config: TrainConfig
     seed: int = 0
     recipe: Recipe = DEFAULT_LSTM_RECIPE
@@ -131,13 +140,13 @@ class SweepPlan:
         cls,
         models: Sequence[ModelSpec],
         tasks: Sequence[str],
-        profile: str | SweepProfile = "default",
+        profile: str | SweepSize = "default",
         seed: int = 0,
         recipe: Recipe = DEFAULT_LSTM_RECIPE,
         **config_overrides: Any,
     ) -> SweepPlan:
         """A plan whose train config is the recipe's, with the profile's budget (and any overrides)."""
-        chosen = SWEEP_PROFILES[profile] if isinstance(profile, str) else profile
+        chosen = SWEEP_SIZES[profile] if isinstance(profile, str) else profile
         config = recipe.train_config(chosen.max_seconds, chosen.max_steps, **config_overrides)
         return cls(tuple(models), tuple(tasks), chosen, config, seed, recipe)
 

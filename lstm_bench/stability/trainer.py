@@ -35,7 +35,7 @@ from lstm_bench.stability.monitor import MonitorConfig, MonitorEvent, TrainingMo
 from lstm_bench.stability.profiles import GradientProfile, model_profile
 from lstm_bench.stability.remedies import Remedies, apply_remedies, global_norm, l2_penalty
 from lstm_bench.stability.tasks import Task, TaskBatch
-from lstm_bench.stability.threads import torch_threads
+from lstm_bench.threads import torch_threads
 
 __all__ = [
     "OPTIMIZERS",

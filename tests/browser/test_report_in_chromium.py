@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import report_docs as docs
 
-from lstm_bench.report.gates import gate_section
+from lstm_bench.orchestration.gates import gate_section
 from lstm_bench.report.render import render_html
 
 ROOT = Path(__file__).resolve().parents[2]

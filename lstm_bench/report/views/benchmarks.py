@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lstm_bench.formatting import as_float, fmt_gflops, fmt_percent, fmt_ratio, fmt_seconds
 from lstm_bench.report import plots
-from lstm_bench.report.units import as_float, fmt_gflops, fmt_percent, fmt_ratio, fmt_seconds
 from lstm_bench.report.views.common import Figure, Source, Table, first, inner, labelled, text
 
 __all__ = ["NATIVE_BACKEND", "BenchRow", "bench_figures", "bench_rows", "peaks", "side_by_side"]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lstm_bench.report.units import MISSING, as_float, fmt_ratio, fmt_seconds
+from lstm_bench.formatting import MISSING, as_float, fmt_ratio, fmt_seconds
 from lstm_bench.report.views.common import inner, text
 
 __all__ = ["ComparisonRow", "comparison_rows"]

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lstm_bench.report.units import MISSING, as_float, fmt_error, fmt_percent, fmt_seconds, fmt_tolerance
+from lstm_bench.formatting import MISSING, as_float, fmt_error, fmt_percent, fmt_seconds, fmt_tolerance
 from lstm_bench.report.views.common import Source, first, labelled, text
 
 __all__ = [

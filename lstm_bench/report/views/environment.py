@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lstm_bench.report.units import MISSING, as_float
+from lstm_bench.formatting import MISSING, as_float
 from lstm_bench.report.views.common import Source, Table, text
 
 __all__ = ["environment_table", "run_command"]

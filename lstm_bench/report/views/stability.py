@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lstm_bench.formatting import MISSING, as_float, fmt_error
 from lstm_bench.report import plots
-from lstm_bench.report.units import MISSING, as_float, fmt_error
 from lstm_bench.report.views.common import Figure, Source, Table, first, inner, labelled, median, text
 
 __all__ = ["gradient_view", "longest_horizons", "recall_view"]

@@ -1,4 +1,4 @@
-"""Numbers with units for people: times in s/ms/µs/ns, rates in GFLOP/s, errors in scientific notation.
+"""The one place numbers are formatted for people: times in s/ms/µs/ns, rates in GFLOP/s, errors in scientific notation.
 
 Every formatter accepts anything a results file may hold (float, int, None, the strict-JSON
 strings 'NaN' / 'Infinity') and returns a short string; missing values become an en dash.
@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "MISSING",
     "as_float",
+    "fmt_clock",
     "fmt_count",
     "fmt_error",
     "fmt_gflops",
@@ -48,17 +49,30 @@ def _sig(value: float, digits: int = 3) -> str:
     return f"{value:.{decimals}f}"
 
 
-def fmt_seconds(value: Any) -> str:
-    """A duration with the largest unit that keeps it >= 1: 0.00123 -> '1.23 ms'; 75.4 -> '75.4 s'."""
+def fmt_seconds(value: Any, missing: str = MISSING, trim: bool = False) -> str:
+    """A duration with the largest unit that keeps it >= 1, 3 significant digits: 0.00123 -> '1.23 ms'.
+
+    ``missing`` stands for a value that is not a finite number; ``trim`` drops trailing zeros
+    (4.5e-6 -> '4.5 µs' rather than '4.50 µs'), as the gate's compact tables print them.
+    """
     seconds = as_float(value)
     if seconds is None or not math.isfinite(seconds):
-        return MISSING
+        return missing
     if seconds == 0:
         return "0 s"
-    for scale, unit in _TIME_UNITS:
-        if abs(seconds) >= scale:
-            return f"{_sig(seconds / scale)} {unit}"
-    return f"{_sig(seconds / 1e-9)} ns"
+    scale, unit = next(((s, u) for s, u in _TIME_UNITS if abs(seconds) >= s), (1e-9, "ns"))
+    digits = _sig(seconds / scale)
+    if trim and "." in digits:
+        digits = digits.rstrip("0").rstrip(".")
+    return f"{digits} {unit}"
+
+
+def fmt_clock(seconds: float) -> str:
+    """Seconds as m:ss (or h:mm:ss), the way ETAs are read."""
+    whole = max(round(seconds), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def fmt_error(value: Any) -> str:

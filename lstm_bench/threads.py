@@ -1,4 +1,4 @@
-"""Torch's thread count for a block of work, restored afterwards.
+"""Torch's thread count for a block of work, restored afterwards: the one helper every package uses.
 
 The stability workloads are many small matrix products (B <= 64, H <= 64): on this 2-core CPU
 they run no faster on 2 threads, and 2 threads slow down badly beside any other load (OpenMP
@@ -17,11 +17,12 @@ __all__ = ["torch_threads"]
 
 
 @contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the body with ``count`` torch threads, then restore the caller's setting."""
+def torch_threads(count: int | None) -> Iterator[int]:
+    """Run the body with ``count`` torch threads (None: as they are); yields the count in force, then restores the caller's."""
     previous = torch.get_num_threads()
-    torch.set_num_threads(count)
+    if count is not None:
+        torch.set_num_threads(count)
     try:
-        yield
+        yield int(torch.get_num_threads())
     finally:
         torch.set_num_threads(previous)

@@ -19,10 +19,14 @@ A phase whose capability is not installed raises ``PhaseUnavailable``; the run g
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lstm_bench.report.pipeline import Phase, PhaseOutput, PhaseUnavailable, RunContext
-from lstm_bench.report.progress import PhaseProgress
+from lstm_bench.orchestration.context import Phase, PhaseOutput, PhaseUnavailable, RunContext
+from lstm_bench.progress import PhaseProgress
+
+if TYPE_CHECKING:
+    from lstm_bench.kinds import Kind
+    from lstm_bench.loader import LoadedImpl
 
 __all__ = ["MAX_LOCAL_WORKERS", "PHASES", "REFERENCE_SPECS", "implementations"]
 
@@ -41,9 +45,9 @@ REFERENCE_SPECS: dict[str, tuple[str, str]] = {
 def implementations(ctx: RunContext) -> list[tuple[str, str | None]]:
     """(spec, kind) of every implementation the run checks: references and torch.nn per kind, then each --impl."""
     out: list[tuple[str, str | None]] = [
-        (spec, kind) for kind in _kinds(ctx) for spec in REFERENCE_SPECS[kind]
+        (spec, kind.value) for kind in _kinds(ctx) for spec in REFERENCE_SPECS[kind.value]
     ]
-    out += [(spec, ctx.options.kind) for spec in ctx.options.impls]
+    out += [(impl.spec, impl.kind.value) for impl in ctx.loaded()]
     return out
 
 
@@ -68,15 +72,18 @@ def _executor(ctx: RunContext, jobs: int) -> Executor | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _conformance_job(job: tuple[str, str | None, str, str, int]) -> dict[str, Any]:
-    """One implementation's conformance report (runs on a scale-out worker, or here)."""
+def _conformance_job(
+    job: tuple[str, str | None, str, str, int], impl: LoadedImpl | None = None
+) -> dict[str, Any]:
+    """One implementation's conformance report (runs on a scale-out worker, or here with ``impl`` already loaded)."""
     from lstm_bench.conformance import run_conformance
     from lstm_bench.kinds import Kind
     from lstm_bench.loader import load_impl
-    from lstm_bench.stability.threads import torch_threads
+    from lstm_bench.threads import torch_threads
 
     spec, kind, profile, device, seed = job
-    impl = load_impl(spec, None if kind is None else Kind.parse(kind))
+    if impl is None:  # a worker process loads it from its spec
+        impl = load_impl(spec, None if kind is None else Kind.parse(kind))
     with torch_threads(1):  # one thread per job: the jobs share the cores
         return run_conformance(impl, profile=profile, device=device, seed=seed).to_dict()
 
@@ -98,8 +105,9 @@ def conformance_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     progress.update(0, total=len(jobs) * len(CHECK_NAMES), note=f"{len(jobs)} implementations on {where}")
     if executor is None:
         reports = []
+        loaded: dict[tuple[str, str | None], LoadedImpl] = {(i.spec, i.kind.value): i for i in ctx.loaded()}
         for job in jobs:
-            reports.append(_conformance_job(job))
+            reports.append(_conformance_job(job, loaded.get((job[0], job[1]))))
             progress.advance(len(reports[-1].get("checks", ())), note=job[0])
     else:
         with executor:
@@ -130,7 +138,7 @@ def conformance_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
 
 def gates_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     """Histograms of every gate of the references over one trace on random input."""
-    from lstm_bench.report.gates import GATE_MODELS, gate_section
+    from lstm_bench.orchestration.gates import GATE_MODELS, gate_section
 
     progress.update(0, total=1)
     section = gate_section(GATE_MODELS, seed=ctx.options.seed)
@@ -170,18 +178,15 @@ class _SweepProgress:
 def stability_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     """Gradient-norm diagnostics of every model and init, then the recall horizon sweep, within the profile's budget."""
     try:
-        from lstm_bench.stability.sweep import BUILTIN_MODELS, SweepPlan, SweepProfile, impl_model, run_sweep
+        from lstm_bench.stability.sweep import BUILTIN_MODELS, SweepPlan, SweepSize, impl_model, run_sweep
     except ImportError as exc:
         raise PhaseUnavailable(f"lstm_bench.stability is not available ({exc})") from None
     import time
 
-    from lstm_bench.kinds import Kind
-    from lstm_bench.loader import load_impl
     from lstm_bench.stability.budgets import RUN_SWEEPS
 
-    kind = None if ctx.options.kind is None else Kind.parse(ctx.options.kind)
-    impls = [impl_model(spec, load_impl(spec, kind).kind) for spec in ctx.options.impls]
-    sweep: SweepProfile = RUN_SWEEPS[ctx.profile.sweep]
+    impls = [impl_model(impl.spec, impl.kind) for impl in ctx.loaded()]
+    sweep: SweepSize = RUN_SWEEPS[ctx.profile.sweep]
     plan = SweepPlan.create([*BUILTIN_MODELS, *impls], ("recall",), profile=sweep, seed=ctx.options.seed)
     cap, started = ctx.profile.stability_cap_seconds, time.monotonic()
     reporter = _SweepProgress(progress)
@@ -212,15 +217,13 @@ def bench_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     """The profile's benchmark suite on numpy-ref, torch-ref, torch-native and every --impl, GEMM peak first."""
     try:
         from lstm_bench.bench import DEFAULT_BACKENDS, TimerSettings, get_suite, run_benchmarks
-        from lstm_bench.bench.registry import resolve_backends
+        from lstm_bench.bench.registry import ImplBackend, resolve_backends
     except ImportError as exc:
         raise PhaseUnavailable(f"lstm_bench.bench is not available ({exc})") from None
-    from lstm_bench.kinds import Kind
 
-    kinds = [Kind.parse(k) for k in _kinds(ctx)]
-    suite = get_suite(ctx.profile.bench, ctx.options.device, kinds=kinds)
-    impl_kind = None if ctx.options.kind is None else Kind.parse(ctx.options.kind)
-    backends = resolve_backends(list(DEFAULT_BACKENDS), list(ctx.options.impls), impl_kind)
+    suite = get_suite(ctx.profile.bench, ctx.options.device, kinds=_kinds(ctx))
+    impls = {impl.spec: impl for impl in ctx.loaded()}  # each --impl once, as resolve_backends would
+    backends = [*resolve_backends(list(DEFAULT_BACKENDS), []), *(ImplBackend(i) for i in impls.values())]
     run = run_benchmarks(
         suite.cases,
         backends,
@@ -237,18 +240,9 @@ def bench_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     return PhaseOutput(run.sections(), summary)
 
 
-def _kinds(ctx: RunContext) -> list[str]:
+def _kinds(ctx: RunContext) -> list[Kind]:
     """The profile's kinds plus those of the --impl implementations, in order."""
-    kinds = list(ctx.profile.kinds)
-    if ctx.options.impls:
-        from lstm_bench.kinds import Kind
-        from lstm_bench.loader import load_impl
-
-        for spec in ctx.options.impls:
-            kind = load_impl(
-                spec, None if ctx.options.kind is None else Kind.parse(ctx.options.kind)
-            ).kind.value
-            kinds.append(kind)
+    kinds = [*ctx.profile.kinds, *(impl.kind for impl in ctx.loaded())]
     return list(dict.fromkeys(kinds))
 
 

@@ -1,4 +1,8 @@
-"""A progress line per phase on stderr: bar, count, elapsed time and ETA, redrawn in place on a TTY.
+"""The one progress display: a line per phase on stderr (bar, count, elapsed time, ETA), redrawn in place on a TTY.
+
+Every command shows its progress through ``PhaseProgress``: ``run`` one per phase, ``stability``
+one per wave of its sweep, ``bench`` one for the GEMM peak and one for the benchmarks, ``check``
+one per implementation (silent when stderr is not a terminal: its stdout is one line per check).
 
 ETA = elapsed / done × (total − done): the mean pace so far, extrapolated. When the stream is not
 a terminal (CI logs, pipes), nothing is redrawn; only the phase's start and end lines are
@@ -13,20 +17,12 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from lstm_bench.report.units import fmt_seconds
+from lstm_bench.formatting import fmt_clock, fmt_seconds
 
-__all__ = ["PhaseProgress", "fmt_clock"]
+__all__ = ["PhaseProgress"]
 
 _BAR = 24  # characters of the bar
 _REDRAW_S = 0.1  # minimum seconds between two redraws
-
-
-def fmt_clock(seconds: float) -> str:
-    """Seconds as m:ss (or h:mm:ss), the way ETAs are read."""
-    whole = max(round(seconds), 0)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class PhaseProgress:
@@ -39,7 +35,10 @@ class PhaseProgress:
         stream: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
         interactive: bool | None = None,
+        note: str = "",
+        announce: bool = True,
     ) -> None:
+        """``note`` follows the name on the start line; ``announce=False``: no start/end lines off a terminal."""
         self.name, self.total, self.done, self.note = name, max(float(total), 0.0), 0.0, ""
         self.stream = sys.stderr if stream is None else stream
         self.clock = clock
@@ -47,7 +46,9 @@ class PhaseProgress:
         self.started = clock()
         self._drawn_at = -1e9
         self._width = 0
-        self._write(f"▶ {self.name} …\n" if not self.interactive else "")
+        self.announce = announce
+        if not self.interactive and announce:  # a terminal shows the redrawn line instead
+            self._write(f"▶ {self.name} …{f'  {note}' if note else ''}\n")
 
     @property
     def elapsed(self) -> float:
@@ -83,19 +84,19 @@ class PhaseProgress:
 
     def finish(self, summary: str = "") -> None:
         """End the phase: one permanent line with the elapsed time and ``summary``."""
-        self._clear()
+        self.clear()
         tail = f"  {summary}" if summary else ""
-        self._write(f"✓ {self.name:<12} {fmt_seconds(self.elapsed):>8}{tail}\n")
+        self._say(f"✓ {self.name:<12} {fmt_seconds(self.elapsed):>8}{tail}\n")
 
     def abort(self, reason: str) -> None:
         """End the phase early (error or Ctrl-C) with ``reason`` on its own line."""
-        self._clear()
-        self._write(f"✗ {self.name:<12} {fmt_seconds(self.elapsed):>8}  {reason}\n")
+        self.clear()
+        self._say(f"✗ {self.name:<12} {fmt_seconds(self.elapsed):>8}  {reason}\n")
 
     def skip(self, reason: str) -> None:
         """End a phase that did not run, saying why."""
-        self._clear()
-        self._write(f"– {self.name:<12} {'skipped':>8}  {reason}\n")
+        self.clear()
+        self._say(f"– {self.name:<12} {'skipped':>8}  {reason}\n")
 
     def _draw(self) -> None:
         if not self.interactive:
@@ -110,10 +111,16 @@ class PhaseProgress:
         self._write("\r" + text + " " * max(self._width - len(text), 0))
         self._width = len(text)
 
-    def _clear(self) -> None:
+    def clear(self) -> None:
+        """Erase the redrawn line (before other output goes to the same terminal)."""
         if self.interactive and self._width:
             self._write("\r" + " " * self._width + "\r")
             self._width = 0
+
+    def _say(self, text: str) -> None:
+        """A permanent line: on a terminal always, elsewhere only when the progress announces itself."""
+        if self.interactive or self.announce:
+            self._write(text)
 
     def _write(self, text: str) -> None:
         if text:

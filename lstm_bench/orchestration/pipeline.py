@@ -24,10 +24,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from lstm_bench.report.progress import PhaseProgress
+from lstm_bench.orchestration import phases as _phases
+from lstm_bench.orchestration.context import (
+    RUN_PROFILES,
+    RUN_SIZES,
+    Phase,
+    PhaseOutput,
+    PhaseUnavailable,
+    RunContext,
+    RunOptions,
+    RunProfile,
+    RunSize,
+)
+from lstm_bench.orchestration.publish import publish_report
+from lstm_bench.progress import PhaseProgress
 
 __all__ = [
     "RUN_PROFILES",
+    "RUN_SIZES",
     "Phase",
     "PhaseOutput",
     "PhaseUnavailable",
@@ -35,109 +49,9 @@ __all__ = [
     "RunOptions",
     "RunOutcome",
     "RunProfile",
+    "RunSize",
     "run_pipeline",
 ]
-
-
-@dataclass(frozen=True)
-class RunProfile:
-    """How much work each phase does; ``quick`` fits 90 s and ``default`` 5 minutes on a 2-core CPU.
-
-    ``kinds``: the kinds whose reference and torch.nn modules are checked and benchmarked.
-    ``conformance``: the conformance profile (quick, default, thorough).
-    ``sweep``: the recall sweep's size, a key of ``stability.budgets.RUN_SWEEPS`` (horizons,
-    seeds, each job's budget in optimizer steps and its wall-clock safety cap, the horizons of
-    the gradient profiles); ``stability_cap_seconds``: a safety cap on the whole sweep (no new
-    horizon starts after it; reached only on a machine far slower than planned, and then
-    reported as timed out). ``bench``: the benchmark suite; ``bench_scale`` multiplies the timer's
-    durations.
-    """
-
-    name: str
-    kinds: tuple[str, ...]
-    conformance: str
-    sweep: str
-    stability_cap_seconds: float
-    bench: str
-    bench_scale: float
-
-
-RUN_PROFILES: dict[str, RunProfile] = {
-    "quick": RunProfile(
-        name="quick",
-        kinds=("lstm",),
-        conformance="quick",
-        sweep="quick",
-        stability_cap_seconds=300.0,
-        bench="quick",
-        bench_scale=0.5,
-    ),
-    "default": RunProfile(
-        name="default",
-        kinds=("lstm", "gru", "rnn"),
-        conformance="quick",
-        sweep="default",
-        stability_cap_seconds=900.0,
-        bench="quick",
-        bench_scale=0.6,
-    ),
-    "full": RunProfile(
-        name="full",
-        kinds=("lstm", "gru", "rnn", "rnn-relu"),
-        conformance="default",
-        sweep="full",
-        stability_cap_seconds=7200.0,
-        bench="default",
-        bench_scale=1.0,
-    ),
-}
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """What ``lstm-bench run`` was asked to do."""
-
-    impls: tuple[str, ...] = ()
-    kind: str | None = None  # kind of every --impl that does not say its own
-    profile: str = "default"
-    device: str = "cpu"  # resolved already: 'cpu' or 'cuda'
-    out: Path = Path("reports")
-    baseline: Path | None = None
-    seed: int = 0
-    workers: int | None = (
-        None  # local worker processes for conformance and the sweep (None: the CPUs, at most 4)
-    )
-    scheduler: str | None = None  # a Dask scheduler's address for those jobs instead
-
-
-@dataclass
-class RunContext:
-    """What every phase sees: the options, the profile and the document built so far."""
-
-    options: RunOptions
-    profile: RunProfile
-    document: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class PhaseOutput:
-    """What a phase adds: document ``sections``, a one-line ``summary``, and whether a check ``failed``."""
-
-    sections: dict[str, Any]
-    summary: str = ""
-    failed: bool = False
-
-
-class PhaseUnavailable(Exception):
-    """The capability a phase needs is not installed or does not apply; the message says why."""
-
-
-@dataclass(frozen=True)
-class Phase:
-    """A named step of the run and its expected share of the run's time (for the overall ETA)."""
-
-    name: str
-    run: Callable[[RunContext, PhaseProgress], PhaseOutput]
 
 
 @dataclass
@@ -190,20 +104,17 @@ def run_pipeline(
     stamp: str | None = None,
 ) -> RunOutcome:
     """Run every phase, then write ``results.json`` and ``index.html`` atomically under ``options.out``."""
-    from lstm_bench.report.publish import publish_report
     from lstm_bench.report.render import render_html
     from lstm_bench.results import new_document
 
     if phases is None:
-        from lstm_bench.report.phases import PHASES
-
-        phases = PHASES
+        phases = _phases.PHASES  # read at call time: tests replace it
     err = sys.stderr if stream is None else stream
     started = time.monotonic()
     baseline = _load_baseline(options.baseline)  # a bad baseline is a usage error now, not after the run
-    profile = RUN_PROFILES[options.profile]
+    profile = RUN_SIZES[options.profile]
     document = new_document("run")
-    ctx = RunContext(options, profile, document)
+    ctx = RunContext(options, profile, document, options.loaded)
     records: list[dict[str, Any]] = []
     failed = False
     for phase in phases:

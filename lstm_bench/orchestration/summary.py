@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from lstm_bench.report.pipeline import RunOutcome
+from lstm_bench.formatting import fmt_seconds
+from lstm_bench.orchestration.pipeline import RunOutcome
 from lstm_bench.report.sections import Source, build_summary
-from lstm_bench.report.units import fmt_seconds
 
 __all__ = ["print_summary", "summary_lines"]
 
