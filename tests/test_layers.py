@@ -35,11 +35,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "lstm_bench.scaleout",
             "lstm_bench.testing",
             "lstm_bench.suites",
-            "lstm_bench.adapters",
             "lstm_bench.pytest_plugin",  # the pytest entry point; the suites' conftests use it
         ),
     ),
-    ("core", ("lstm_bench",)),  # reference, kinds, loader, probe, results, formatting, progress, ...
+    # reference, kinds, loader, adapters (what the loader builds foreign layers with), probe, results, ...
+    ("core", ("lstm_bench",)),
 )
 
 
