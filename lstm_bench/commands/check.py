@@ -131,7 +131,7 @@ def _validate(args: argparse.Namespace) -> None:
             select_checks([name])
         except ValueError:
             raise UsageError(
-                f"--check {name}: unknown check; choose a family (ranges, equivalence, gradients, invariants) "
+                f"--check {name}: unknown check; choose a family (ranges, equivalence, gradients, invariants, contract) "
                 f"or one of {', '.join(CHECK_NAMES)}"
             ) from None
     if args.json is not None:

@@ -203,6 +203,9 @@ class Check:
     share: float = 1.0
     requires: tuple[Feature, ...] = ()  # optional features the check's cases use (see capabilities)
     reduced_topic: str | None = None  # the tolerance model's topic in reduced precision, when not ``topic``
+    uses: tuple[
+        Feature, ...
+    ] = ()  # optional features the cases draw only where supported (never "unsupported")
 
     @property
     def family(self) -> str:
