@@ -1,4 +1,4 @@
-"""Meta-tests of the whole-contract checks (``contract.*``): each planted bug of
+"""Meta-tests of the whole-contract checks (``lstm_bench.conformance.contract``): each planted bug of
 ``broken.contract_bugs`` is caught by the check the catalogue names, correct full-contract
 implementations pass, and the quick profile touches every supported axis.
 """
@@ -24,7 +24,7 @@ from lstm_bench.loader import load_impl
 
 IMPLS = Path(__file__).parent / "impls"
 PROFILE = PROFILE_OF_HYPOTHESIS["ci" if os.environ.get("CI") else "dev"]
-CONTRACT = [c.name for c in CHECKS]
+CONTRACT = [c.name for c in CHECKS] + ["gradients.directional"]
 #: Bugs on one optional axis only: every other contract check passes them.
 ISOLATED = {
     "LargeHiddenTileDrop",
@@ -72,20 +72,23 @@ def test_planted_contract_bug_is_caught_by_its_check(planted: Planted) -> None:
 )
 def test_full_contract_implementations_pass_every_contract_check(spec: str, kind: str) -> None:
     impl = load_impl(spec, Kind.parse(kind))
-    report = run_conformance(impl, profile=PROFILE, checks=["contract"])
+    report = run_conformance(impl, profile=PROFILE, checks=CONTRACT)
     assert report.passed, render_report(report)
     assert {r.status for r in report.results} == {"pass"}
 
 
 def test_single_layer_implementation_gets_unsupported_not_failed() -> None:
     impl = load_impl("broken.handwritten:HandWrittenLSTM", Kind.LSTM)
-    report = run_conformance(impl, profile="quick", checks=["contract"])
+    report = run_conformance(impl, profile="quick", checks=CONTRACT)
     status = {r.name: r.status for r in report.results}
     assert report.passed
     assert (
-        status["contract.stack"] == status["contract.reverse"] == status["contract.packed"] == "unsupported"
+        status["equivalence.stack"]
+        == status["invariants.reverse"]
+        == status["invariants.packed"]
+        == "unsupported"
     )
-    assert status["contract.shapes"] == status["contract.partial_loss"] == "pass"
+    assert status["invariants.shapes"] == status["equivalence.partial_loss"] == "pass"
 
 
 @pytest.mark.parametrize("kind", [Kind.LSTM, Kind.GRU])
@@ -101,7 +104,7 @@ def test_boundary_cases_touch_every_supported_axis(kind: Kind) -> None:
     assert any(not c.bias for c in configs) and any(c.batch_first for c in configs)
     assert any(c.proj for c in configs) == (kind is Kind.LSTM)
     assert all(c.input_size != c.hidden_size for c in found) and any(c.batch >= 3 for c in found)
-    large = next(ch for ch in CHECKS if ch.name == "contract.large_hidden").explicit(ctx)
+    large = next(ch for ch in CHECKS if ch.name == "equivalence.large_hidden").explicit(ctx)
     assert max(c.hidden_size for c in large) > 256 and min(c.hidden_size for c in large) > 128
 
 

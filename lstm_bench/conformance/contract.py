@@ -1,27 +1,30 @@
-"""Family 5, the whole torch.nn contract: stacks, directions, projection, packed input, dropout, shapes.
+"""The whole torch.nn contract: stacks, directions, projection, packed input, dropout, shapes.
+
+These checks join the equivalence, gradients and invariants families (``runner.CHECKS`` lists
+each after its family's single-layer checks).
 
 Each case draws a configuration over the axes the implementation supports (``capabilities``):
 num_layers 1-3, bidirectional, proj_size (LSTM), bias=False, batch_first, with I ≠ H and non-zero
 biases and initial states (D·L, B, H_out). The float64 reference is ``torch_ref`` built with the
 same options and the implementation's own weights (copied by torch.nn's names).
 
-* ``contract.stack``: output, h_n, c_n and ∂L/∂(x, h0, c0, every parameter) for
+* ``equivalence.stack``: output, h_n, c_n and ∂L/∂(x, h0, c0, every parameter) for
   L = Σ v ⊙ (output, h_n, c_n) match the reference (num_layers 2-3, with batch_first drawn,
   so a layout handled wrongly only in the backward fails too).
-* ``contract.partial_loss``: the same gradients when L reads only output, only h_n or only c_n.
-* ``contract.large_hidden``: as ``contract.stack`` at H = 129..300 (past 128 and 256) with T, B small.
-* ``contract.finite_differences``: vᵀ J u of the implementation's own backward vs central
-  differences of its forward, per input tensor and along all parameters at once, in every drawn
-  configuration.
-* ``contract.reverse``: the reverse direction of a bidirectional layer equals a forward-only
+* ``equivalence.partial_loss``: the same gradients when L reads only output, only h_n or only c_n.
+* ``equivalence.large_hidden``: as ``equivalence.stack`` at H = 129..300 (past 128 and 256) with T, B small.
+* ``gradients.directional`` draws a configuration too and adds ``stack_directional``: vᵀ J u of
+  the implementation's own backward vs central differences of its forward, per input tensor and
+  along all parameters at once, in that configuration.
+* ``invariants.reverse``: the reverse direction of a bidirectional layer equals a forward-only
   instance with the reverse weights run on the time-flipped sequence from h0[1], output flipped back.
-* ``contract.packed``: a PackedSequence of unequal lengths (sorted, or unsorted with
+* ``invariants.packed``: a PackedSequence of unequal lengths (sorted, or unsorted with
   enforce_sorted=False) gives each sequence the output and final state it gets run alone.
-* ``contract.dropout``: eval mode ignores dropout; dropout=1 in training zeroes exactly the inputs
+* ``invariants.dropout``: eval mode ignores dropout; dropout=1 in training zeroes exactly the inputs
   of layers 2..L (never the output); with a fixed seed before each forward, training is
   reproducible and its backward matches finite differences under the same masks.
-* ``contract.backward_bitwise``: forward + backward twice gives bitwise identical gradients.
-* ``contract.shapes``: an initial state of batch 1 for batch B, a state with the wrong layer count,
+* ``invariants.backward_bitwise``: forward + backward twice gives bitwise identical gradients.
+* ``invariants.shapes``: an initial state of batch 1 for batch B, a state with the wrong layer count,
   or an input of the wrong width raises instead of broadcasting.
 """
 
@@ -118,6 +121,11 @@ def _axes(ctx: Context, layers: tuple[int, int], batch_first: bool = True) -> di
         "bias": st.booleans() if supports(Feature.NO_BIAS) else st.just(True),
         "batch_first": st.booleans() if batch_first and supports(Feature.BATCH_FIRST) else st.just(False),
     }
+
+
+def configuration(ctx: Context, layers: tuple[int, int] = (1, 3)) -> dict[str, st.SearchStrategy[Any]]:
+    """The configuration options as ``cases(**options)`` takes them (for checks of other families)."""
+    return _axes(ctx, layers)
 
 
 def _distinct_sizes(case: Case) -> Case:
@@ -375,7 +383,13 @@ def seeded(seed: int | None, device: str) -> Iterator[None]:
 
 
 def _directional(
-    ctx: Context, case: Case, cfg: Config, module: nn.Module, inputs: StackInputs, seed: int | None = None
+    ctx: Context,
+    case: Case,
+    cfg: Config,
+    module: nn.Module,
+    inputs: StackInputs,
+    seed: int | None = None,
+    suffix: str = "",
 ) -> list[TensorError]:
     """vᵀ J u vs (vᵀY(θ + εu) - vᵀY(θ - εu)) / 2ε along x, h0, c0 and all parameters at once;
     with ``seed``, the global generator is reseeded before every forward (the same dropout masks)."""
@@ -410,7 +424,7 @@ def _directional(
             plus = value({**leaves, name: leaves[name] + eps * u_in[name]})[0]
             minus = value({**leaves, name: leaves[name] - eps * u_in[name]})[0]
         numeric = float(plus - minus) / (2 * eps)
-        reports.append(_scalar(ctx, f"vᵀJu along {name}", analytic, numeric))
+        reports.append(_scalar(ctx, f"vᵀJu along {name}{suffix}", analytic, numeric))
     analytic = sum(0.0 if grads[n] is None else float((grads[n] * u_par[n]).sum()) for n in params)
     kept = {n: p.detach().clone() for n, p in params.items()}
     try:
@@ -425,7 +439,7 @@ def _directional(
             for n, p in params.items():
                 p.copy_(kept[n])
     numeric = float(sides[0] - sides[1]) / (2 * eps)
-    reports.append(_scalar(ctx, "vᵀJu along all parameters", analytic, numeric))
+    reports.append(_scalar(ctx, f"vᵀJu along all parameters{suffix}", analytic, numeric))
     return reports
 
 
@@ -435,21 +449,22 @@ def _scalar(ctx: Context, name: str, analytic: float, numeric: float) -> TensorE
     return compare(name, a, n, ctx.tol("finite-difference"))
 
 
-def _skip_fd(ctx: Context) -> str | None:
-    if ctx.reduced:
-        return f"not applicable in {ctx.precision}: central differences resolve nothing (contract.stack compares gradients)"
-    if ctx.kind is Kind.RNN_RELU:
-        return "not applicable to the ReLU RNN: a kink along u breaks central differences (gradients.directional handles kinks)"
-    return None
+#: The largest sizes of the configuration part of ``gradients.directional`` (two forwards per tensor).
+STACK_FD_SIZES = {"steps": 8, "batch": 4, "input_size": 6, "hidden_size": 8}
 
 
-def finite_differences(ctx: Context, case: Case) -> Outcome:
-    """The implementation's own backward vs central differences of its forward, in a drawn configuration."""
-    cfg = Config.of(case, ctx.kind)
-    module = build(ctx, case, cfg)
-    return Outcome.from_tensors(
-        _directional(ctx, case, cfg, module, draw(case, ctx.kind, cfg)), describe(cfg)
-    )
+def stack_directional(ctx: Context, case: Case) -> list[TensorError]:
+    """vᵀ J u of the implementation's own backward vs central differences in the case's drawn
+    configuration (``gradients.directional`` adds these to its single-layer ones), at sizes capped
+    by STACK_FD_SIZES; none for the ReLU RNN (kinks: the single-layer part handles them) or in
+    reduced precision."""
+    if ctx.reduced or ctx.kind is Kind.RNN_RELU or "layers" not in case.options:
+        return []
+    small = _distinct_sizes(replace(case, **{k: min(getattr(case, k), v) for k, v in STACK_FD_SIZES.items()}))
+    cfg = Config.of(small, ctx.kind)
+    module = build(ctx, small, cfg)
+    label = f" ({describe(cfg)}, T={small.steps} B={small.batch} I={small.input_size} H={small.hidden_size})"
+    return _directional(ctx, small, cfg, module, draw(small, ctx.kind, cfg), suffix=label)
 
 
 def reverse(ctx: Context, case: Case) -> Outcome:
@@ -756,7 +771,7 @@ def _shape_cases(ctx: Context) -> st.SearchStrategy[Case]:
 
 CHECKS = (
     Check(
-        "contract.stack",
+        "equivalence.stack",
         "num_layers, bidirectional, proj_size, bias, batch_first: outputs, states and gradients match the reference",
         "gradient-equivalence",
         lambda ctx: config_cases(ctx),
@@ -767,7 +782,7 @@ CHECKS = (
         requires=(Feature.MULTILAYER,),
     ),
     Check(
-        "contract.partial_loss",
+        "equivalence.partial_loss",
         "gradients match the reference when the loss reads only output, only h_n or only c_n",
         "gradient-equivalence",
         lambda ctx: config_cases(ctx, layers=(1, 3), reads=st.integers(0, 2)),
@@ -777,7 +792,7 @@ CHECKS = (
         uses=AXES,
     ),
     Check(
-        "contract.large_hidden",
+        "equivalence.large_hidden",
         "hidden sizes 129..300 (past 128 and 256): outputs, states and gradients match the reference",
         "gradient-equivalence",
         _large_cases,
@@ -787,18 +802,7 @@ CHECKS = (
         uses=AXES,
     ),
     Check(
-        "contract.finite_differences",
-        "the implementation's own backward vs central differences in every drawn configuration",
-        "finite-difference",
-        lambda ctx: config_cases(ctx, layers=(1, 3)),
-        finite_differences,
-        explicit=_stack_explicit,
-        skip=_skip_fd,
-        share=0.3,
-        uses=AXES,
-    ),
-    Check(
-        "contract.reverse",
+        "invariants.reverse",
         "the reverse direction equals a forward run on the flipped sequence, flipped back",
         "equivalence",
         _reverse_cases,
@@ -822,7 +826,7 @@ CHECKS = (
         requires=(Feature.BIDIRECTIONAL,),
     ),
     Check(
-        "contract.packed",
+        "invariants.packed",
         "a PackedSequence of unequal lengths (sorted or not) equals each sequence run alone",
         "equivalence",
         _packed_cases,
@@ -833,7 +837,7 @@ CHECKS = (
         requires=(Feature.PACKED,),
     ),
     Check(
-        "contract.dropout",
+        "invariants.dropout",
         "eval ignores dropout, dropout sits between layers only, seeded training repeats and its backward matches finite differences",
         "finite-difference",
         _dropout_cases,
@@ -845,7 +849,7 @@ CHECKS = (
         reduced_topic="equivalence",
     ),
     Check(
-        "contract.backward_bitwise",
+        "invariants.backward_bitwise",
         "forward and backward twice over a drawn configuration give identical bits",
         "exact",
         lambda ctx: config_cases(ctx, layers=(1, 3)),
@@ -855,7 +859,7 @@ CHECKS = (
         uses=AXES,
     ),
     Check(
-        "contract.shapes",
+        "invariants.shapes",
         "a wrongly shaped hx or input width raises instead of broadcasting",
         "exact",
         _shape_cases,
@@ -865,3 +869,8 @@ CHECKS = (
         uses=AXES,
     ),
 )
+
+
+#: The checks by family, for ``runner.CHECKS``.
+EQUIVALENCE = tuple(c for c in CHECKS if c.family == "equivalence")
+INVARIANTS = tuple(c for c in CHECKS if c.family == "invariants")

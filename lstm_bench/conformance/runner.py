@@ -14,8 +14,8 @@ from typing import Any
 import torch
 
 from lstm_bench.capabilities import Feature, Support
-from lstm_bench.conformance import device as device_checks
 from lstm_bench.conformance import contract, equivalence, gradients, invariants, ranges
+from lstm_bench.conformance import device as device_checks
 from lstm_bench.conformance.accuracy import summarise
 from lstm_bench.conformance.cases import Case
 from lstm_bench.conformance.checks import NAMED_DTYPES, Check, Context
@@ -36,9 +36,10 @@ from lstm_bench.loader import LoadedImpl, load_impl
 CHECKS: tuple[Check, ...] = (
     *ranges.CHECKS,
     *equivalence.CHECKS,
+    *contract.EQUIVALENCE,
     *gradients.CHECKS,
     *invariants.CHECKS,
-    *contract.CHECKS,
+    *contract.INVARIANTS,
 )
 CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in CHECKS)
 
