@@ -24,7 +24,7 @@ from lstm_bench.loader import load_impl
 
 IMPLS = Path(__file__).parent / "impls"
 PROFILE = PROFILE_OF_HYPOTHESIS["ci" if os.environ.get("CI") else "dev"]
-CONTRACT = [c.name for c in CHECKS] + ["gradients.directional"]
+CONTRACT = [c.name for c in CHECKS] + ["gradients.directional", "invariants.determinism"]
 #: Bugs on one optional axis only: every other contract check passes them.
 ISOLATED = {
     "LargeHiddenTileDrop",
@@ -83,12 +83,9 @@ def test_single_layer_implementation_gets_unsupported_not_failed() -> None:
     status = {r.name: r.status for r in report.results}
     assert report.passed
     assert (
-        status["equivalence.stack"]
-        == status["invariants.reverse"]
-        == status["invariants.packed"]
-        == "unsupported"
+        status["contract.stack"] == status["contract.reverse"] == status["contract.packed"] == "unsupported"
     )
-    assert status["invariants.shapes"] == status["equivalence.partial_loss"] == "pass"
+    assert status["contract.shapes"] == status["contract.partial_loss"] == "pass"
 
 
 @pytest.mark.parametrize("kind", [Kind.LSTM, Kind.GRU])
@@ -104,7 +101,7 @@ def test_boundary_cases_touch_every_supported_axis(kind: Kind) -> None:
     assert any(not c.bias for c in configs) and any(c.batch_first for c in configs)
     assert any(c.proj for c in configs) == (kind is Kind.LSTM)
     assert all(c.input_size != c.hidden_size for c in found) and any(c.batch >= 3 for c in found)
-    large = next(ch for ch in CHECKS if ch.name == "equivalence.large_hidden").explicit(ctx)
+    large = next(ch for ch in CHECKS if ch.name == "contract.large_hidden").explicit(ctx)
     assert max(c.hidden_size for c in large) > 256 and min(c.hidden_size for c in large) > 128
 
 

@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         metavar="NAME",
-        help="run only this check or family (e.g. gradients, invariants.causality); repeatable",
+        help="run only this check or family (e.g. gradients, contract, invariants.causality); repeatable",
     )
     parser.add_argument("--json", default=None, metavar="PATH", help="also write the results document here")
     parser.add_argument(

@@ -3,7 +3,7 @@
 A check is a strategy of cases, an ``evaluate(ctx, case) -> Outcome`` pure function, optional
 explicit boundary cases, and an optional ``skip`` that says why it does not apply (an RNN has
 no gates; the implementation shows no trace). The families live in ``ranges``,
-``equivalence``, ``gradients`` and ``invariants``; ``registry.CHECKS`` lists them in order.
+``equivalence``, ``gradients``, ``invariants`` and ``contract``; ``registry.CHECKS`` lists them in order.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ class Check:
 
     @property
     def family(self) -> str:
-        """'ranges', 'equivalence', 'gradients' or 'invariants'."""
+        """'ranges', 'equivalence', 'gradients', 'invariants' or 'contract'."""
         return self.name.split(".", 1)[0]
 
     def examples(self, profile_examples: int) -> int:

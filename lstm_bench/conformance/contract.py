@@ -1,30 +1,28 @@
-"""The whole torch.nn contract: stacks, directions, projection, packed input, dropout, shapes.
-
-These checks join the equivalence, gradients and invariants families (``runner.CHECKS`` lists
-each after its family's single-layer checks).
+"""Family 5, the whole torch.nn contract: stacks, directions, projection, packed input, dropout, shapes.
 
 Each case draws a configuration over the axes the implementation supports (``capabilities``):
 num_layers 1-3, bidirectional, proj_size (LSTM), bias=False, batch_first, with I ≠ H and non-zero
 biases and initial states (D·L, B, H_out). The float64 reference is ``torch_ref`` built with the
 same options and the implementation's own weights (copied by torch.nn's names).
 
-* ``equivalence.stack``: output, h_n, c_n and ∂L/∂(x, h0, c0, every parameter) for
+* ``contract.stack``: output, h_n, c_n and ∂L/∂(x, h0, c0, every parameter) for
   L = Σ v ⊙ (output, h_n, c_n) match the reference (num_layers 2-3, with batch_first drawn,
   so a layout handled wrongly only in the backward fails too).
-* ``equivalence.partial_loss``: the same gradients when L reads only output, only h_n or only c_n.
-* ``equivalence.large_hidden``: as ``equivalence.stack`` at H = 129..300 (past 128 and 256) with T, B small.
+* ``contract.partial_loss``: the same gradients when L reads only output, only h_n or only c_n.
+* ``contract.large_hidden``: as ``contract.stack`` at H = 129..300 (past 128 and 256) with T, B small.
 * ``gradients.directional`` draws a configuration too and adds ``stack_directional``: vᵀ J u of
   the implementation's own backward vs central differences of its forward, per input tensor and
   along all parameters at once, in that configuration.
-* ``invariants.reverse``: the reverse direction of a bidirectional layer equals a forward-only
+* ``contract.reverse``: the reverse direction of a bidirectional layer equals a forward-only
   instance with the reverse weights run on the time-flipped sequence from h0[1], output flipped back.
-* ``invariants.packed``: a PackedSequence of unequal lengths (sorted, or unsorted with
+* ``contract.packed``: a PackedSequence of unequal lengths (sorted, or unsorted with
   enforce_sorted=False) gives each sequence the output and final state it gets run alone.
-* ``invariants.dropout``: eval mode ignores dropout; dropout=1 in training zeroes exactly the inputs
+* ``contract.dropout``: eval mode ignores dropout; dropout=1 in training zeroes exactly the inputs
   of layers 2..L (never the output); with a fixed seed before each forward, training is
   reproducible and its backward matches finite differences under the same masks.
-* ``invariants.backward_bitwise``: forward + backward twice gives bitwise identical gradients.
-* ``invariants.shapes``: an initial state of batch 1 for batch B, a state with the wrong layer count,
+* ``invariants.determinism`` draws a configuration too and adds ``stack_determinism``: two
+  backwards through one graph, and a second forward + backward, give bitwise identical gradients.
+* ``contract.shapes``: an initial state of batch 1 for batch B, a state with the wrong layer count,
   or an input of the wrong width raises instead of broadcasting.
 """
 
@@ -651,18 +649,38 @@ def dropout(ctx: Context, case: Case) -> Outcome:
     return Outcome.from_tensors(reports, f"train mode, reseeded before each forward; {describe(cfg)}")
 
 
-def backward_bitwise(ctx: Context, case: Case) -> Outcome:
-    """Forward + backward twice on the same inputs: identical bits."""
-    cfg = Config.of(case, ctx.kind)
-    module = build(ctx, case, cfg)
-    inputs = draw(case, ctx.kind, cfg)
-    reads = _reads(ctx.kind)
-    first = _grads(module, ctx.kind, cfg, case, inputs, ctx.dtype, ctx.device, reads)
-    second = _grads(module, ctx.kind, cfg, case, inputs, ctx.dtype, ctx.device, reads)
+def stack_determinism(ctx: Context, case: Case) -> list[TensorError]:
+    """In the case's drawn configuration (sizes capped by STACK_FD_SIZES): one forward with two
+    backwards through the same graph, and a second forward + backward, all bitwise identical
+    (``invariants.determinism`` adds these to its single-layer ones)."""
+    if "layers" not in case.options:
+        return []
+    small = _distinct_sizes(replace(case, **{k: min(getattr(case, k), v) for k, v in STACK_FD_SIZES.items()}))
+    cfg = Config.of(small, ctx.kind)
+    module = build(ctx, small, cfg)
+    inputs = draw(small, ctx.kind, cfg)
+    leaves = {
+        n: t.to(dtype=ctx.dtype, device=ctx.device).requires_grad_(True) for n, t in inputs.tensors().items()
+    }
+    outs = forward(module, ctx.kind, cfg, small, leaves["x"], leaves["h0"], leaves.get("c0"))
+    weights = loss_weights(small, outs, _reads(ctx.kind))
+    loss = sum((t * weights[n].to(t)).sum() for n, t in outs.items())
+    assert isinstance(loss, Tensor)
+    wrt = {**leaves, **recurrent_parameters(module)}
+    first = torch.autograd.grad(loss, list(wrt.values()), retain_graph=True, allow_unused=True)
+    second = torch.autograd.grad(loss, list(wrt.values()), allow_unused=True)
+    _, again = _grads(module, ctx.kind, cfg, small, inputs, ctx.dtype, ctx.device, _reads(ctx.kind))
     tol = ctx.tol("exact")
-    reports = [compare(f"{n} (2nd call)", second[0][n], t, tol) for n, t in first[0].items()]
-    reports += [compare(f"{n} (2nd backward)", second[1][n], t, tol) for n, t in first[1].items()]
-    return Outcome.from_tensors(reports, describe(cfg))
+    label = f"{describe(cfg)}, T={small.steps} B={small.batch} I={small.input_size} H={small.hidden_size}"
+    reports = []
+    for n, a, b in zip(wrt, first, second, strict=True):
+        a_ = torch.zeros_like(wrt[n]) if a is None else a
+        b_ = torch.zeros_like(wrt[n]) if b is None else b
+        reports.append(compare(f"d/d {n} (2nd backward, same graph; {label})", b_.cpu(), a_.cpu(), tol))
+        reports.append(
+            compare(f"d/d {n} (2nd forward + backward; {label})", again[f"d/d {n}"], a_.cpu(), tol)
+        )
+    return reports
 
 
 def shapes(ctx: Context, case: Case) -> Outcome:
@@ -771,7 +789,7 @@ def _shape_cases(ctx: Context) -> st.SearchStrategy[Case]:
 
 CHECKS = (
     Check(
-        "equivalence.stack",
+        "contract.stack",
         "num_layers, bidirectional, proj_size, bias, batch_first: outputs, states and gradients match the reference",
         "gradient-equivalence",
         lambda ctx: config_cases(ctx),
@@ -782,7 +800,7 @@ CHECKS = (
         requires=(Feature.MULTILAYER,),
     ),
     Check(
-        "equivalence.partial_loss",
+        "contract.partial_loss",
         "gradients match the reference when the loss reads only output, only h_n or only c_n",
         "gradient-equivalence",
         lambda ctx: config_cases(ctx, layers=(1, 3), reads=st.integers(0, 2)),
@@ -792,7 +810,7 @@ CHECKS = (
         uses=AXES,
     ),
     Check(
-        "equivalence.large_hidden",
+        "contract.large_hidden",
         "hidden sizes 129..300 (past 128 and 256): outputs, states and gradients match the reference",
         "gradient-equivalence",
         _large_cases,
@@ -802,7 +820,7 @@ CHECKS = (
         uses=AXES,
     ),
     Check(
-        "invariants.reverse",
+        "contract.reverse",
         "the reverse direction equals a forward run on the flipped sequence, flipped back",
         "equivalence",
         _reverse_cases,
@@ -826,7 +844,7 @@ CHECKS = (
         requires=(Feature.BIDIRECTIONAL,),
     ),
     Check(
-        "invariants.packed",
+        "contract.packed",
         "a PackedSequence of unequal lengths (sorted or not) equals each sequence run alone",
         "equivalence",
         _packed_cases,
@@ -837,7 +855,7 @@ CHECKS = (
         requires=(Feature.PACKED,),
     ),
     Check(
-        "invariants.dropout",
+        "contract.dropout",
         "eval ignores dropout, dropout sits between layers only, seeded training repeats and its backward matches finite differences",
         "finite-difference",
         _dropout_cases,
@@ -849,17 +867,7 @@ CHECKS = (
         reduced_topic="equivalence",
     ),
     Check(
-        "invariants.backward_bitwise",
-        "forward and backward twice over a drawn configuration give identical bits",
-        "exact",
-        lambda ctx: config_cases(ctx, layers=(1, 3)),
-        backward_bitwise,
-        explicit=lambda ctx: boundary_cases(ctx)[:1],
-        share=0.2,
-        uses=AXES,
-    ),
-    Check(
-        "invariants.shapes",
+        "contract.shapes",
         "a wrongly shaped hx or input width raises instead of broadcasting",
         "exact",
         _shape_cases,
@@ -869,8 +877,3 @@ CHECKS = (
         uses=AXES,
     ),
 )
-
-
-#: The checks by family, for ``runner.CHECKS``.
-EQUIVALENCE = tuple(c for c in CHECKS if c.family == "equivalence")
-INVARIANTS = tuple(c for c in CHECKS if c.family == "invariants")

@@ -36,10 +36,9 @@ from lstm_bench.loader import LoadedImpl, load_impl
 CHECKS: tuple[Check, ...] = (
     *ranges.CHECKS,
     *equivalence.CHECKS,
-    *contract.EQUIVALENCE,
     *gradients.CHECKS,
     *invariants.CHECKS,
-    *contract.INVARIANTS,
+    *contract.CHECKS,
 )
 CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in CHECKS)
 

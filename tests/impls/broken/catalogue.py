@@ -250,37 +250,37 @@ CONTRACT_CATALOGUE: tuple[Planted, ...] = (
     Planted(
         "broken.contract_bugs:SharedLayerState",
         "lstm",
-        "equivalence.stack",
+        "contract.stack",
         "every layer starts from layer 0's state",
     ),
     Planted(
         "broken.contract_bugs:StateDirectionMajor",
         "gru",
-        "equivalence.stack",
+        "contract.stack",
         "h0 read direction-major, not layer-major",
     ),
     Planted(
         "broken.contract_bugs:NextLayerForwardHalfTwice",
         "lstm",
-        "equivalence.stack",
+        "contract.stack",
         "the layer after a bidirectional one reads [forward, forward]",
     ),
     Planted(
         "broken.contract_bugs:ProjectionIgnored",
         "lstm",
-        "equivalence.stack",
+        "contract.stack",
         "proj_size ignored (W_hr unused)",
     ),
     Planted(
         "broken.contract_bugs:BatchFirstWrongInBackward",
         "lstm",
-        "equivalence.stack",
+        "contract.stack",
         "batch_first reshaped instead of transposed, in the backward only",
     ),
     Planted(
         "broken.contract_bugs:LargeHiddenTileDrop",
         "lstm",
-        "equivalence.large_hidden",
+        "contract.large_hidden",
         "units 128.. dropped from W_hh h",
     ),
     Planted(
@@ -290,78 +290,85 @@ CONTRACT_CATALOGUE: tuple[Planted, ...] = (
         "no gradient through the input of layers 2..L",
     ),
     Planted(
-        "broken.contract_bugs:CellStateDetached", "lstm", "equivalence.partial_loss", "c_n returned detached"
+        "broken.contract_bugs:CellStateDetached", "lstm", "contract.partial_loss", "c_n returned detached"
     ),
     Planted(
         "broken.contract_bugs:ReverseNotReversed",
         "lstm",
-        "invariants.reverse",
+        "contract.reverse",
         "reverse direction runs forward in time",
     ),
     Planted(
         "broken.contract_bugs:ReverseOutputNotFlipped",
         "gru",
-        "invariants.reverse",
+        "contract.reverse",
         "reverse outputs not flipped back in time",
     ),
     Planted(
         "broken.contract_bugs:ReverseUsesForwardWeights",
         "lstm",
-        "invariants.reverse",
+        "contract.reverse",
         "reverse direction uses the forward weights",
     ),
     Planted(
         "broken.contract_bugs:PackedFinalFromPadding",
         "lstm",
-        "invariants.packed",
+        "contract.packed",
         "packed final state taken after the padding",
     ),
     Planted(
         "broken.contract_bugs:PackedIgnoresSortedIndices",
         "gru",
-        "invariants.packed",
+        "contract.packed",
         "PackedSequence.sorted_indices ignored",
     ),
     Planted(
         "broken.contract_bugs:PackedReverseFromPaddedEnd",
         "lstm",
-        "invariants.packed",
+        "contract.packed",
         "packed reverse pass starts at the padded end",
     ),
-    Planted(
-        "broken.contract_bugs:DropoutInEval", "lstm", "invariants.dropout", "dropout applied in eval mode"
-    ),
+    Planted("broken.contract_bugs:DropoutInEval", "lstm", "contract.dropout", "dropout applied in eval mode"),
     Planted(
         "broken.contract_bugs:DropoutAfterLastLayer",
         "gru",
-        "invariants.dropout",
+        "contract.dropout",
         "dropout after the last layer",
     ),
     Planted(
         "broken.contract_bugs:DropoutMaskNotReused",
         "lstm",
-        "invariants.dropout",
+        "contract.dropout",
         "backward under a different dropout mask",
     ),
     Planted(
         "broken.contract_bugs:DropoutUnseeded",
         "lstm",
-        "invariants.dropout",
+        "contract.dropout",
         "masks from a private generator: not reproducible under torch.manual_seed",
     ),
     Planted(
-        "broken.contract_bugs:BroadcastsHx", "lstm", "invariants.shapes", "hx of batch 1 broadcast to batch B"
+        "broken.contract_bugs:BroadcastsHx",
+        "lstm",
+        "contract.shapes",
+        "hx of batch 1 broadcast to batch B",
     ),
     Planted(
         "broken.contract_bugs:SlicesInputWidth",
         "gru",
-        "invariants.shapes",
+        "contract.shapes",
         "too-wide input sliced to input_size",
+    ),
+    Planted(
+        "broken.contract_bugs:BackwardMutatesSavedState",
+        "gru",
+        "invariants.determinism",
+        "a second backward through the same graph differs",
     ),
     Planted(
         "broken.contract_bugs:NondeterministicBackward",
         "lstm",
-        "invariants.backward_bitwise",
+        "invariants.determinism",
         "gradient differs in the last bits from call to call",
     ),
 )

@@ -322,3 +322,30 @@ class NondeterministicBackward(torch_ref.LSTM):
         calls = self.__dict__.setdefault("_calls", itertools.count())
         wobble = 1e-9 * (next(calls) % 5)
         return out + (out - out.detach()) * wobble, state
+
+
+class _DriftingBackward(torch.autograd.Function):
+    """Identity forward; each backward through the same graph scales by a factor it then updates."""
+
+    @staticmethod
+    def forward(ctx: Any, y: Tensor) -> Tensor:  # type: ignore[override]
+        ctx.factor = [1.0]
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:  # type: ignore[override]
+        factor = ctx.factor[0]
+        ctx.factor[0] *= 1 + 1e-9  # state kept on the graph and modified by the backward
+        return grad * factor
+
+
+class BackwardMutatesSavedState(torch_ref.GRU):
+    """A custom backward that updates what it saved: a second backward through the graph differs."""
+
+    def forward(  # type: ignore[override]
+        self, input: Tensor | PackedSequence, hx: State | None = None
+    ) -> tuple[Tensor | PackedSequence, State]:
+        out, state = super().forward(input, hx)
+        if not isinstance(out, Tensor):
+            return out, state
+        return _DriftingBackward.apply(out), state  # type: ignore[no-untyped-call]
