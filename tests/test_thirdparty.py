@@ -40,6 +40,18 @@ SKIPPED = {
     Kind.RNN_TANH: {"ranges.gates", "ranges.cell", "ranges.saturation"},
 }
 
+#: Deviations from torch.nn the contract checks find (found with opacus 1.6.0 and torchrl 0.14.1):
+#: opacus applies dropout inside each layer's recurrence (layer 0's h_n and c_n change in training,
+#: dropout=1 zeroes them), runs packed float64 input with ~1e-8 relative error, and it and torchrl's
+#: LSTM broadcast an initial state of batch 1 to batch B where torch.nn raises.
+_OPACUS = {"contract.dropout", "contract.packed", "contract.shapes"}
+KNOWN = {
+    "opacus.layers:DPLSTM": _OPACUS,
+    "opacus.layers:DPGRU": _OPACUS,
+    "opacus.layers:DPRNN": _OPACUS,
+    "torchrl.modules:LSTM": {"contract.shapes"},
+}
+
 
 def _installed(spec: str) -> bool:
     package = spec.split(".", 1)[0]
@@ -76,8 +88,9 @@ def test_every_supported_check_passes(spec: str) -> None:
     expected = {name: "pass" for name in statuses}
     expected.update(dict.fromkeys(SKIPPED[kind], "skip"))
     expected["equivalence.unbatched"] = "unsupported"
+    expected.update(dict.fromkeys(KNOWN.get(spec, ()), "fail"))
     assert statuses == expected, render_report(report)
-    assert report.passed and not report.strict_passed
+    assert report.passed == (spec not in KNOWN) and not report.strict_passed
 
 
 @pytest.mark.skipif(
