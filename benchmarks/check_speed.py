@@ -48,7 +48,7 @@ def family_seconds(document: Path) -> dict[str, float]:
     """Seconds per check family ('ranges', ..., 'contract') in a results document."""
     found: dict[str, float] = {}
     data = json.loads(document.read_text())
-    for report in data.get("reports", [data]):
+    for report in data.get("conformance", [data]):
         for check in report.get("checks", []):
             family = check["name"].split(".", 1)[0]
             found[family] = found.get(family, 0.0) + float(check.get("seconds", 0.0))
