@@ -456,7 +456,7 @@ def stack_directional(ctx: Context, case: Case) -> list[TensorError]:
     configuration (``gradients.directional`` adds these to its single-layer ones), at sizes capped
     by STACK_FD_SIZES; none for the ReLU RNN (kinks: the single-layer part handles them) or in
     reduced precision."""
-    if ctx.reduced or ctx.kind is Kind.RNN_RELU or "layers" not in case.options:
+    if ctx.reduced or ctx.autocast is not None or ctx.kind is Kind.RNN_RELU or "layers" not in case.options:
         return []
     small = _distinct_sizes(replace(case, **{k: min(getattr(case, k), v) for k, v in STACK_FD_SIZES.items()}))
     cfg = Config.of(small, ctx.kind)
@@ -653,7 +653,7 @@ def stack_determinism(ctx: Context, case: Case) -> list[TensorError]:
     """In the case's drawn configuration (sizes capped by STACK_FD_SIZES): one forward with two
     backwards through the same graph, and a second forward + backward, all bitwise identical
     (``invariants.determinism`` adds these to its single-layer ones)."""
-    if "layers" not in case.options:
+    if "layers" not in case.options or ctx.autocast is not None:
         return []
     small = _distinct_sizes(replace(case, **{k: min(getattr(case, k), v) for k, v in STACK_FD_SIZES.items()}))
     cfg = Config.of(small, ctx.kind)
@@ -728,6 +728,21 @@ def shapes(ctx: Context, case: Case) -> Outcome:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _skip_autocast(ctx: Context) -> str | None:
+    """The contract checks build many configurations; under torch.autocast oneDNN rejects some
+    (bias=False, bidirectional), so they run in a plain dtype only."""
+    if ctx.autocast is not None:
+        return f"not run under autocast {ctx.autocast}: run --dtype {ctx.autocast} or float32 for the contract checks"
+    return None
+
+
+def _skip_gradients(ctx: Context) -> str | None:
+    """``_skip_autocast``, and the ReLU RNN's gradients in bfloat16 / float16 (see ``skip_relu_gradients``)."""
+    from lstm_bench.conformance.equivalence import skip_relu_gradients
+
+    return _skip_autocast(ctx) or skip_relu_gradients(ctx)
+
+
 def _stack_explicit(ctx: Context) -> list[Case]:
     return boundary_cases(ctx)
 
@@ -796,6 +811,7 @@ CHECKS = (
         stack,
         explicit=_stack_explicit,
         share=1.0,
+        skip=_skip_gradients,
         uses=AXES,
         requires=(Feature.MULTILAYER,),
     ),
@@ -807,6 +823,7 @@ CHECKS = (
         partial_loss,
         explicit=_partial_explicit,
         share=0.3,
+        skip=_skip_gradients,
         uses=AXES,
     ),
     Check(
@@ -817,6 +834,7 @@ CHECKS = (
         stack,
         explicit=_large_explicit,
         share=0.1,
+        skip=_skip_gradients,
         uses=AXES,
     ),
     Check(
@@ -840,6 +858,7 @@ CHECKS = (
             )
         ],
         share=0.3,
+        skip=_skip_autocast,
         uses=(Feature.PROJ_SIZE, Feature.NO_BIAS, Feature.BATCH_FIRST),
         requires=(Feature.BIDIRECTIONAL,),
     ),
@@ -851,6 +870,7 @@ CHECKS = (
         packed,
         explicit=_packed_explicit,
         share=0.3,
+        skip=_skip_autocast,
         uses=AXES[:4],
         requires=(Feature.PACKED,),
     ),
@@ -862,6 +882,7 @@ CHECKS = (
         dropout,
         explicit=_dropout_explicit,
         share=0.3,
+        skip=_skip_autocast,
         uses=AXES,
         requires=(Feature.MULTILAYER, Feature.DROPOUT),
         reduced_topic="equivalence",
@@ -874,6 +895,7 @@ CHECKS = (
         shapes,
         explicit=lambda ctx: [replace(c, batch=max(2, c.batch)) for c in boundary_cases(ctx)],
         share=0.2,
+        skip=_skip_autocast,
         uses=AXES,
     ),
 )
