@@ -37,9 +37,9 @@ def _broken_importable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _slow_only_when_asked(request: pytest.FixtureRequest) -> None:
-    """Slow tests run only when selected with ``-m slow`` (about 5 minutes on 2 cores)."""
+    """Slow tests run only when selected with ``-m slow`` (about 8 minutes on 2 cores)."""
     if request.node.get_closest_marker("slow") and "slow" not in (request.config.getoption("-m") or ""):
-        pytest.skip("slow (100 conformance runs, ~5 min): select with -m slow")
+        pytest.skip("slow (140 conformance runs, ~8 min): select with -m slow")
 
 
 @pytest.mark.parametrize(
