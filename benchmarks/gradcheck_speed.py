@@ -12,7 +12,10 @@ per-sample blocks with one extra vᵀJ. Two scopes:
 * parameters: the same plus ∂/∂(W_ih, W_hh, b_ih, b_hh) (``--parameters``; slow: gradcheck
   takes a while, and lstm-bench also needs one backward per output entry there).
 
-Usage: python benchmarks/gradcheck_speed.py [--parameters] [--threads N]
+The 30x target (issue 13) is for the inputs + states scope; the parameter scope is reported
+beside it (8.5x when issue 13 was filed), since there both sides need one pass per parameter.
+
+Usage: python benchmarks/gradcheck_speed.py [--parameters] [--threads N] [--steps T]
 Run it alone on the machine (flock /tmp/lstm-bench-measure.lock ...): timings are wall clock.
 """
 
@@ -43,10 +46,10 @@ def _timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
-def _setup() -> tuple[nn.Module, Inputs]:
+def _setup(steps: int = T) -> tuple[nn.Module, Inputs]:
     torch.manual_seed(0)
     module = nn.LSTM(I, H).double()
-    x = torch.randn(T, B, I, dtype=torch.float64)
+    x = torch.randn(steps, B, I, dtype=torch.float64)
     h0, c0 = torch.rand(B, H, dtype=torch.float64) * 2 - 1, torch.rand(B, H, dtype=torch.float64) * 2 - 1
     return module, Inputs(x, h0, c0)
 
@@ -90,14 +93,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parameters", action="store_true", help="also check the parameter Jacobian (slow)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for both (default 1)")
+    parser.add_argument(
+        "--steps", type=int, default=T, help=f"sequence length T (default {T}; small to smoke-test)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    module, inputs = _setup()
+    module, inputs = _setup(args.steps)
     layout = Layout.of(inputs)
     _warm_up(module, inputs)
     scopes = [False, True] if args.parameters else [False]
     print(
-        f"torch.nn.LSTM I={I} H={H} B={B} T={T} float64, {args.threads} thread(s), torch {torch.__version__}"
+        f"torch.nn.LSTM I={I} H={H} B={B} T={args.steps} float64, {args.threads} thread(s), torch {torch.__version__}"
     )
     for with_params in scopes:
         scope = "inputs + states + parameters" if with_params else "inputs + states (x, h0, c0)"
@@ -123,8 +129,11 @@ def main() -> None:
             f"  lstm-bench full_jacobian:                  {ours_s:8.2f} s  passed={ok}  worst {worst:.1e} (tol 1e-7 + 1e-6·|ref|)"
         )
         ratio = ref_s / ours_s
-        verdict = "meets" if ratio >= TARGET else "misses"
-        print(f"  speed-up: {ratio:.1f}x ({verdict} the {TARGET:.0f}x target)")
+        if with_params:
+            print(f"  speed-up: {ratio:.1f}x (reported, no target; 8.5x when issue 13 was filed)")
+        else:
+            verdict = "meets" if ratio >= TARGET else "misses"
+            print(f"  speed-up: {ratio:.1f}x ({verdict} the {TARGET:.0f}x target)")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""No false alarms: torch.nn's modules and a correct hand-written-backward LSTM pass under many seeds.
+"""No false alarms: torch.nn's modules, the full-contract references and a correct
+hand-written-backward LSTM pass under many seeds.
 
-The fast test gives each of the five implementations its own seed (1..5) in the quick profile;
+The fast test gives each of the seven implementations its own seed (1..7) in the quick profile;
 the slow one runs all 20 seeds (0..19) in the default profile, only when asked for with
-``pytest -m slow`` (about 5 minutes on 2 cores).
+``pytest -m slow`` (about 8 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ CORRECT = (
     ("torch.nn:RNN", "rnn"),
     ("torch.nn:RNN", "rnn-relu"),
     ("broken.handwritten:HandWrittenLSTM", "lstm"),
+    ("lstm_bench.reference.torch_ref:LSTM", "lstm"),  # full contract: every contract.* axis
+    ("lstm_bench.reference.torch_ref:GRU", "gru"),
 )
-IDS = [f"{spec.split(':')[1]}-{kind}" for spec, kind in CORRECT]
+IDS = [f"{'ref-' if 'reference' in spec else ''}{spec.split(':')[1]}-{kind}" for spec, kind in CORRECT]
 
 
 @pytest.fixture(autouse=True)
@@ -34,9 +37,9 @@ def _broken_importable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _slow_only_when_asked(request: pytest.FixtureRequest) -> None:
-    """Slow tests run only when selected with ``-m slow`` (about 5 minutes on 2 cores)."""
+    """Slow tests run only when selected with ``-m slow`` (about 8 minutes on 2 cores)."""
     if request.node.get_closest_marker("slow") and "slow" not in (request.config.getoption("-m") or ""):
-        pytest.skip("slow (100 conformance runs, ~5 min): select with -m slow")
+        pytest.skip("slow (140 conformance runs, ~8 min): select with -m slow")
 
 
 @pytest.mark.parametrize(

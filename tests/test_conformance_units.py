@@ -236,9 +236,9 @@ def test_search_turns_exceptions_into_failures_and_keeps_explicit_failures() -> 
 # -- registry ------------------------------------------------------------------------------------
 
 
-def test_check_names_are_unique_and_grouped_in_four_families() -> None:
-    assert len(set(CHECK_NAMES)) == len(CHECK_NAMES) >= 16
-    assert {c.family for c in CHECKS} == {"ranges", "equivalence", "gradients", "invariants"}
+def test_check_names_are_unique_and_grouped_in_five_families() -> None:
+    assert len(set(CHECK_NAMES)) == len(CHECK_NAMES) >= 23
+    assert {c.family for c in CHECKS} == {"ranges", "equivalence", "gradients", "invariants", "contract"}
     assert [c.name for c in select_checks(["gradients"])] == [
         "gradients.jacobian",
         "gradients.directional",

@@ -2,7 +2,8 @@
 
 Skips with a reason when opacus or torchrl is not installed (``tox -e thirdparty`` installs
 them, pinned in constraints-thirdparty.txt). What is asserted is what these versions do:
-opacus 1.6.0 and torchrl 0.14.1 pass every check they support; none accepts unbatched input;
+opacus 1.6.0 and torchrl 0.14.1 pass every check they support but the contract deviations in
+``KNOWN``; none accepts unbatched input;
 torchrl's layers default to batch_first=True and are checked in both layouts.
 ``benchmarks/thirdparty_deviation.py`` confirms each "unsupported" against torch.nn directly.
 """
@@ -16,6 +17,7 @@ import pytest
 from lstm_bench.capabilities import Feature
 from lstm_bench.conformance import run_conformance
 from lstm_bench.conformance.render import render_report
+from lstm_bench.conformance.runner import get_check
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import load_impl
 
@@ -38,6 +40,18 @@ SKIPPED = {
     Kind.LSTM: {"ranges.gates"},
     Kind.GRU: {"ranges.gates", "ranges.cell"},
     Kind.RNN_TANH: {"ranges.gates", "ranges.cell", "ranges.saturation"},
+}
+
+#: Deviations from torch.nn the contract checks find (found with opacus 1.6.0 and torchrl 0.14.1):
+#: opacus applies dropout inside each layer's recurrence (layer 0's h_n and c_n change in training,
+#: dropout=1 zeroes them), runs packed float64 input with ~1e-8 relative error, and it and torchrl's
+#: LSTM broadcast an initial state of batch 1 to batch B where torch.nn raises.
+_OPACUS = {"contract.dropout", "contract.packed", "contract.shapes"}
+KNOWN = {
+    "opacus.layers:DPLSTM": _OPACUS,
+    "opacus.layers:DPGRU": _OPACUS,
+    "opacus.layers:DPRNN": _OPACUS,
+    "torchrl.modules:LSTM": {"contract.shapes"},
 }
 
 
@@ -70,14 +84,18 @@ def test_loads_without_kind_and_probes_its_features(spec: str) -> None:
 
 @pytest.mark.parametrize("spec", PARAMS)
 def test_every_supported_check_passes(spec: str) -> None:
-    kind, _ = EXPECTED[spec]
+    kind, unsupported = EXPECTED[spec]
     report = run_conformance(load_impl(spec), profile="quick")
     statuses = {r.name: r.status for r in report.results}
     expected = {name: "pass" for name in statuses}
+    for name in statuses:  # a check needing an unsupported feature (contract.packed, ...)
+        if set(get_check(name).requires) & unsupported:
+            expected[name] = "unsupported"
     expected.update(dict.fromkeys(SKIPPED[kind], "skip"))
     expected["equivalence.unbatched"] = "unsupported"
+    expected.update(dict.fromkeys(KNOWN.get(spec, ()), "fail"))
     assert statuses == expected, render_report(report)
-    assert report.passed and not report.strict_passed
+    assert report.passed == (spec not in KNOWN) and not report.strict_passed
 
 
 @pytest.mark.skipif(

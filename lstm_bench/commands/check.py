@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         metavar="NAME",
-        help="run only this check or family (e.g. gradients, invariants.causality); repeatable",
+        help="run only this check or family (e.g. gradients, contract, invariants.causality); repeatable",
     )
     parser.add_argument("--json", default=None, metavar="PATH", help="also write the results document here")
     parser.add_argument(
@@ -126,7 +126,7 @@ def _validate(args: argparse.Namespace) -> None:
             select_checks([name])
         except ValueError:
             raise UsageError(
-                f"--check {name}: unknown check; choose a family (ranges, equivalence, gradients, invariants) "
+                f"--check {name}: unknown check; choose a family (ranges, equivalence, gradients, invariants, contract) "
                 f"or one of {', '.join(CHECK_NAMES)}"
             ) from None
     if args.json is not None:

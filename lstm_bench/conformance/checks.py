@@ -3,7 +3,7 @@
 A check is a strategy of cases, an ``evaluate(ctx, case) -> Outcome`` pure function, optional
 explicit boundary cases, and an optional ``skip`` that says why it does not apply (an RNN has
 no gates; the implementation shows no trace). The families live in ``ranges``,
-``equivalence``, ``gradients`` and ``invariants``; ``registry.CHECKS`` lists them in order.
+``equivalence``, ``gradients``, ``invariants`` and ``contract``; ``registry.CHECKS`` lists them in order.
 """
 
 from __future__ import annotations
@@ -214,10 +214,13 @@ class Check:
     share: float = 1.0
     requires: tuple[Feature, ...] = ()  # optional features the check's cases use (see capabilities)
     reduced_topic: str | None = None  # the tolerance model's topic in reduced precision, when not ``topic``
+    uses: tuple[
+        Feature, ...
+    ] = ()  # optional features the cases draw only where supported (never "unsupported")
 
     @property
     def family(self) -> str:
-        """'ranges', 'equivalence', 'gradients' or 'invariants'."""
+        """'ranges', 'equivalence', 'gradients', 'invariants' or 'contract'."""
         return self.name.split(".", 1)[0]
 
     def examples(self, profile_examples: int) -> int:

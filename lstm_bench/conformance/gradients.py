@@ -3,7 +3,9 @@
 * ``gradients.jacobian``: every entry of ∂(output, h_n, c_n)/∂(x, h0, c0, every parameter) on
   small sizes (T <= 6, B <= 3, I <= 3, H <= 4), reported per tensor with the worst entry.
 * ``gradients.directional``: vᵀ J u for random unit v (over all outputs) and u (one input tensor
-  at a time) on realistic sizes (T up to 48, H up to 24): one backward and two forwards per tensor.
+  at a time) on realistic sizes (T up to 48, H up to 24): one backward and two forwards per tensor;
+  plus the same in a configuration drawn over the supported axes (num_layers, bidirectional,
+  proj_size, bias=False, batch_first) at capped sizes (``contract.stack_directional``).
 * ``gradients.long_horizon``: vᵀ J u with v on the LAST step only and u on the FIRST four steps
   of x (and on h0, c0, the parameters), T = 32..64, with weights that keep a long memory (LSTM
   forget / GRU update bias 4, orthogonal tanh-RNN, identity ReLU-RNN). A backward that truncates
@@ -23,6 +25,7 @@ from torch import Tensor, nn
 
 from lstm_bench.conformance.cases import Case, Inputs, cases, generator, parameters
 from lstm_bench.conformance.checks import Check, Context
+from lstm_bench.conformance.contract import AXES, boundary_cases, configuration, stack_directional
 from lstm_bench.conformance.jacobian import Layout, directional, full_jacobian
 from lstm_bench.conformance.result import Outcome
 from lstm_bench.kinds import Kind
@@ -92,6 +95,7 @@ def random_direction(ctx: Context, case: Case) -> Outcome:
     reports = directional(
         module, ctx.kind, inputs, v, u, ctx.tol("finite-difference"), ctx.fd_step(), notes=notes
     )
+    reports += stack_directional(ctx, case)  # the case's configuration (layers, directions, ...)
     return Outcome.from_tensors(reports, notes=notes)
 
 
@@ -164,11 +168,12 @@ CHECKS = (
         "gradients.directional",
         "random-direction vᵀJu per tensor vs central differences at realistic sizes",
         "finite-difference",
-        lambda ctx: cases(steps=(8, 48), batch=(1, 6), inputs=(1, 12), hidden=(1, 24)),
+        lambda ctx: cases(steps=(8, 48), batch=(1, 6), inputs=(1, 12), hidden=(1, 24), **configuration(ctx)),
         random_direction,
-        explicit=lambda ctx: [Case(48, 4, 8, 16, 1)],
+        explicit=lambda ctx: [Case(48, 4, 8, 16, 1), *([] if ctx.reduced else boundary_cases(ctx))],
         skip=_skip_relu,
         share=0.4,
+        uses=AXES,
     ),
     Check(
         "gradients.long_horizon",

@@ -4,7 +4,8 @@
   reversed or bidirectional pass, no normalisation over time).
 * ``invariants.batch_independence``: sample j's outputs and its input gradient are the same in
   its batch, in a batch whose other samples were redrawn, and alone in a batch of one.
-* ``invariants.determinism``: the same call twice gives identical outputs and gradients.
+* ``invariants.determinism``: the same call twice gives identical outputs and gradients; in a
+  drawn configuration (layers, directions, ...) two backwards through one graph agree bitwise too.
 * ``invariants.stateless``: nothing is carried from one call to the next (a call, a backward,
   then the first call again gives identical bits), and neither the inputs, the initial state
   nor the parameters are modified in place.
@@ -21,6 +22,7 @@ from torch import Tensor, nn
 from lstm_bench.conformance.cases import Case, Inputs, Outputs, call, cases, generator, parameters
 from lstm_bench.conformance.checks import NAMED_DTYPES, Check, Context
 from lstm_bench.conformance.compare import compare, nonfinite
+from lstm_bench.conformance.contract import AXES, boundary_cases, configuration, stack_determinism
 from lstm_bench.conformance.result import Outcome
 
 
@@ -137,6 +139,7 @@ def determinism(ctx: Context, case: Case) -> Outcome:
         compare(f"{n} (2nd call)", second_out.tensors()[n], t, tol) for n, t in first_out.tensors().items()
     ]
     reports += [compare(f"{n} (2nd call)", second_grads[n], t, tol) for n, t in first_grads.items()]
+    reports += stack_determinism(ctx, case)  # the case's configuration (layers, directions, ...)
     return Outcome.from_tensors(reports)
 
 
@@ -246,10 +249,11 @@ CHECKS = (
         "invariants.determinism",
         "the same call twice gives identical outputs and gradients",
         "exact",
-        lambda ctx: cases(steps=(1, 24), batch=(1, 4)),
+        lambda ctx: cases(steps=(1, 24), batch=(1, 4), inputs=(1, 8), hidden=(1, 12), **configuration(ctx)),
         determinism,
-        explicit=lambda ctx: [Case(24, 3, 4, 6, 1)],
+        explicit=lambda ctx: [Case(24, 3, 4, 6, 1), *([] if ctx.autocast else boundary_cases(ctx)[:1])],
         share=0.4,
+        uses=AXES,
     ),
     Check(
         "invariants.stateless",

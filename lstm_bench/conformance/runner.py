@@ -14,8 +14,8 @@ from typing import Any
 import torch
 
 from lstm_bench.capabilities import Feature, Support
+from lstm_bench.conformance import contract, equivalence, gradients, invariants, ranges
 from lstm_bench.conformance import device as device_checks
-from lstm_bench.conformance import equivalence, gradients, invariants, ranges
 from lstm_bench.conformance.accuracy import summarise
 from lstm_bench.conformance.cases import Case
 from lstm_bench.conformance.checks import NAMED_DTYPES, Check, Context
@@ -33,7 +33,13 @@ from lstm_bench.kinds import Kind
 from lstm_bench.loader import LoadedImpl, load_impl
 
 #: Every check, in the order they run and print.
-CHECKS: tuple[Check, ...] = (*ranges.CHECKS, *equivalence.CHECKS, *gradients.CHECKS, *invariants.CHECKS)
+CHECKS: tuple[Check, ...] = (
+    *ranges.CHECKS,
+    *equivalence.CHECKS,
+    *gradients.CHECKS,
+    *invariants.CHECKS,
+    *contract.CHECKS,
+)
 CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in CHECKS)
 
 DTYPES: dict[str, torch.dtype] = dict(NAMED_DTYPES)
@@ -145,7 +151,8 @@ def run_check(
     check = get_check(check) if isinstance(check, str) else check
     ctx = context or make_context(impl, dtype, device, autocast)
     start = time.perf_counter()
-    features = tuple(f.value for f in needed_features(check, ctx.dtype))
+    drawn = [f for f in check.uses if impl.capabilities.supports(f) and f not in check.requires]
+    features = tuple(f.value for f in (*needed_features(check, ctx.dtype), *drawn))
     absent = [a for a in impl.capabilities.missing(needed_features(check, ctx.dtype)) if not _runs_anyway(a)]
     if absent:
         status: Status = "skip" if all(a.source == "not applicable" for a in absent) else "unsupported"

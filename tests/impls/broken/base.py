@@ -47,6 +47,12 @@ class RecurrentBase(nn.Module):
         if hx is None:
             zeros = x.new_zeros(batch, self.hidden_size)
             return zeros, (zeros if self.has_cell else None)
+        states = tuple(hx) if isinstance(hx, tuple) else (hx,)
+        for s in states:  # as torch.nn: a wrongly shaped state raises, never broadcasts
+            if tuple(s.shape) != (1, batch, self.hidden_size):
+                raise RuntimeError(
+                    f"Expected hidden size {(1, batch, self.hidden_size)}, got {tuple(s.shape)}"
+                )
         if self.has_cell:
             h0, c0 = hx  # type: ignore[misc]
             return h0[0], c0[0]

@@ -242,3 +242,142 @@ PRECISION_CATALOGUE: tuple[PrecisionPlanted, ...] = (
         "a Padé 'fast tanh', 2% off, in a float16 run",
     ),
 )
+
+
+#: Bugs over the whole torch.nn contract (``broken.contract_bugs``), each caught by its check in
+#: ``lstm_bench.conformance.contract``.
+CONTRACT_CATALOGUE: tuple[Planted, ...] = (
+    Planted(
+        "broken.contract_bugs:SharedLayerState",
+        "lstm",
+        "contract.stack",
+        "every layer starts from layer 0's state",
+    ),
+    Planted(
+        "broken.contract_bugs:StateDirectionMajor",
+        "gru",
+        "contract.stack",
+        "h0 read direction-major, not layer-major",
+    ),
+    Planted(
+        "broken.contract_bugs:NextLayerForwardHalfTwice",
+        "lstm",
+        "contract.stack",
+        "the layer after a bidirectional one reads [forward, forward]",
+    ),
+    Planted(
+        "broken.contract_bugs:ProjectionIgnored",
+        "lstm",
+        "contract.stack",
+        "proj_size ignored (W_hr unused)",
+    ),
+    Planted(
+        "broken.contract_bugs:BatchFirstWrongInBackward",
+        "lstm",
+        "contract.stack",
+        "batch_first reshaped instead of transposed, in the backward only",
+    ),
+    Planted(
+        "broken.contract_bugs:LargeHiddenTileDrop",
+        "lstm",
+        "contract.large_hidden",
+        "units 128.. dropped from W_hh h",
+    ),
+    Planted(
+        "broken.contract_bugs:DeepLayerGradientDetached",
+        "gru",
+        "gradients.directional",
+        "no gradient through the input of layers 2..L",
+    ),
+    Planted(
+        "broken.contract_bugs:CellStateDetached", "lstm", "contract.partial_loss", "c_n returned detached"
+    ),
+    Planted(
+        "broken.contract_bugs:ReverseNotReversed",
+        "lstm",
+        "contract.reverse",
+        "reverse direction runs forward in time",
+    ),
+    Planted(
+        "broken.contract_bugs:ReverseOutputNotFlipped",
+        "gru",
+        "contract.reverse",
+        "reverse outputs not flipped back in time",
+    ),
+    Planted(
+        "broken.contract_bugs:ReverseUsesForwardWeights",
+        "lstm",
+        "contract.reverse",
+        "reverse direction uses the forward weights",
+    ),
+    Planted(
+        "broken.contract_bugs:PackedFinalFromPadding",
+        "lstm",
+        "contract.packed",
+        "packed final state taken after the padding",
+    ),
+    Planted(
+        "broken.contract_bugs:PackedIgnoresSortedIndices",
+        "gru",
+        "contract.packed",
+        "PackedSequence.sorted_indices ignored",
+    ),
+    Planted(
+        "broken.contract_bugs:PackedReverseFromPaddedEnd",
+        "lstm",
+        "contract.packed",
+        "packed reverse pass starts at the padded end",
+    ),
+    Planted("broken.contract_bugs:DropoutInEval", "lstm", "contract.dropout", "dropout applied in eval mode"),
+    Planted(
+        "broken.contract_bugs:DropoutAfterLastLayer",
+        "gru",
+        "contract.dropout",
+        "dropout after the last layer",
+    ),
+    Planted(
+        "broken.contract_bugs:DropoutMaskNotReused",
+        "lstm",
+        "contract.dropout",
+        "backward under a different dropout mask",
+    ),
+    Planted(
+        "broken.contract_bugs:DropoutUnseeded",
+        "lstm",
+        "contract.dropout",
+        "masks from a private generator: not reproducible under torch.manual_seed",
+    ),
+    Planted(
+        "broken.contract_bugs:BroadcastsHx",
+        "lstm",
+        "contract.shapes",
+        "hx of batch 1 broadcast to batch B",
+    ),
+    Planted(
+        "broken.contract_bugs:SlicesInputWidth",
+        "gru",
+        "contract.shapes",
+        "too-wide input sliced to input_size",
+    ),
+    Planted(
+        "broken.contract_bugs:BackwardMutatesSavedState",
+        "gru",
+        "invariants.determinism",
+        "a second backward through the same graph differs",
+    ),
+    Planted(
+        "broken.contract_bugs:NondeterministicBackward",
+        "lstm",
+        "invariants.determinism",
+        "gradient differs in the last bits from call to call",
+    ),
+)
+
+#: Correct implementations of the whole contract (every optional feature): no false alarm from the contract checks.
+CONTRACT_CORRECT = (
+    ("lstm_bench.reference.torch_ref:LSTM", "lstm"),
+    ("lstm_bench.reference.torch_ref:GRU", "gru"),
+    ("torch.nn:LSTM", "lstm"),
+    ("torch.nn:GRU", "gru"),
+    ("torch.nn:RNN", "rnn"),
+)
