@@ -32,7 +32,10 @@ def test_user_adapter_passes_every_check_it_can_run() -> None:
     report = run_conformance(load_impl(USER), profile="quick")
     statuses = {r.name: r.status for r in report.results}
     assert statuses.pop("ranges.gates") == "skip"  # no trace(): the gates are not visible
-    assert set(statuses.values()) == {"pass"}, statuses
+    # a single-layer adapter lacks the stacked features: those contract checks are unsupported
+    unsupported = {name for name, status in statuses.items() if status == "unsupported"}
+    assert unsupported and all(name.startswith("contract.") for name in unsupported), statuses
+    assert {s for n, s in statuses.items() if n not in unsupported} == {"pass"}, statuses
     assert statuses["equivalence.batch_first"] == "pass"  # AdapterModule provides the conventions
 
 

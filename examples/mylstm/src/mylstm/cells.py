@@ -43,13 +43,20 @@ class LoopLSTM(nn.Module):
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         return torch.sigmoid(o) * torch.tanh(c), c
 
-    def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    def forward(
+        self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         unbatched = x.dim() == 2
         if unbatched:
             x = x.unsqueeze(1)  # (T, 1, I)
             hx = None if hx is None else (hx[0].unsqueeze(1), hx[1].unsqueeze(1))  # (1, 1, H)
         elif self.batch_first:
             x = x.transpose(0, 1)  # (T, B, I)
+        expected = (1, x.shape[1], self.hidden_size)  # (num_layers, B, H), as torch.nn requires
+        if hx is not None and not (tuple(hx[0].shape) == tuple(hx[1].shape) == expected):
+            raise RuntimeError(
+                f"Expected hidden size {expected}, got {tuple(hx[0].shape)}, {tuple(hx[1].shape)}"
+            )
         if hx is None:
             zeros = x.new_zeros(x.shape[1], self.hidden_size)
             h, c = zeros, zeros
