@@ -269,3 +269,32 @@ def call(
 def call_inputs(module: nn.Module, kind: Kind, inputs: Inputs, with_state: bool = True) -> Outputs:
     """``call`` with the case's inputs, time-major, passing the initial state unless ``with_state`` is False."""
     return call(module, kind, inputs.x, inputs.hx() if with_state else None)
+
+
+def outputs_and_gradients(
+    module: nn.Module, kind: Kind, inputs: Inputs, case: Case
+) -> tuple[Outputs, dict[str, Tensor]]:
+    """Outputs and ∂L/∂(x, h0, c0, parameters) for L = Σ v ⊙ (output, h_n, c_n) with v drawn from the case."""
+    leaves = {name: t.detach().clone().requires_grad_(True) for name, t in inputs.tensors().items()}
+    hx = (
+        leaves["h0"].unsqueeze(0)
+        if "c0" not in leaves
+        else (leaves["h0"].unsqueeze(0), leaves["c0"].unsqueeze(0))
+    )
+    out = call(module, kind, leaves["x"], hx)
+    gen = generator(case, 3)
+    loss = torch.stack(
+        [
+            (t * torch.randn(t.shape, generator=gen, dtype=torch.float64).to(t)).sum()
+            for t in out.tensors().values()
+        ]
+    ).sum()
+    wrt = {**leaves, **parameters(module)}
+    grads = torch.autograd.grad(loss, list(wrt.values()), allow_unused=True)
+    found = {
+        f"d/d {n}": torch.zeros_like(t) if g is None else g
+        for (n, t), g in zip(wrt.items(), grads, strict=True)
+    }
+    return Outputs(
+        out.output.detach(), out.h_n.detach(), None if out.c_n is None else out.c_n.detach()
+    ), found

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from lstm_bench.conformance.cases import Case, Inputs, call, cases, generator, parameters
+from lstm_bench.conformance.cases import Case, Inputs, cases, outputs_and_gradients
 from lstm_bench.conformance.checks import Check, Context
 from lstm_bench.conformance.result import Outcome
 
@@ -62,26 +62,8 @@ def _skip_on_cpu(ctx: Context) -> str | None:
 
 def forward_backward(module: nn.Module, ctx: Context, inputs: Inputs, case: Case) -> dict[str, Tensor]:
     """Outputs and ∂L/∂(x, h0, c0, parameters) for L = Σ v ⊙ (output, h_n, c_n), v drawn from the case."""
-    leaves = {name: t.detach().clone().requires_grad_(True) for name, t in inputs.tensors().items()}
-    hx = (
-        leaves["h0"].unsqueeze(0)
-        if "c0" not in leaves
-        else (leaves["h0"].unsqueeze(0), leaves["c0"].unsqueeze(0))
-    )
-    out = call(module, ctx.kind, leaves["x"], hx)
-    gen = generator(case, 3)
-    loss = torch.stack(
-        [
-            (t * torch.randn(t.shape, generator=gen, dtype=torch.float64).to(t)).sum()
-            for t in out.tensors().values()
-        ]
-    ).sum()
-    wrt = {**leaves, **parameters(module)}
-    grads = torch.autograd.grad(loss, list(wrt.values()), allow_unused=True)
-    found = {name: t.detach() for name, t in out.tensors().items()}
-    for (name, t), g in zip(wrt.items(), grads, strict=True):
-        found[f"d/d {name}"] = torch.zeros_like(t) if g is None else g.detach()
-    return found
+    out, grads = outputs_and_gradients(module, ctx.kind, inputs, case)
+    return {**out.tensors(), **grads}
 
 
 def cpu_vs_device(ctx: Context, case: Case) -> Outcome:

@@ -17,41 +17,21 @@ from __future__ import annotations
 
 import torch
 from hypothesis import strategies as st
-from torch import Tensor, nn
+from torch import Tensor
 
-from lstm_bench.conformance.cases import Case, Inputs, Outputs, call, cases, generator, parameters
+from lstm_bench.conformance.cases import (
+    Case,
+    Inputs,
+    Outputs,
+    call,
+    cases,
+    outputs_and_gradients,
+    parameters,
+)
 from lstm_bench.conformance.checks import NAMED_DTYPES, Check, Context
 from lstm_bench.conformance.compare import compare, nonfinite
 from lstm_bench.conformance.contract import AXES, boundary_cases, configuration, stack_determinism
 from lstm_bench.conformance.result import Outcome
-
-
-def _grads(module: nn.Module, ctx: Context, inputs: Inputs, case: Case) -> tuple[Outputs, dict[str, Tensor]]:
-    """Outputs and ∂L/∂(x, h0, c0, parameters) for L = Σ v ⊙ (output, h_n, c_n) with v drawn from the case."""
-    leaves = {name: t.detach().clone().requires_grad_(True) for name, t in inputs.tensors().items()}
-    hx = (
-        leaves["h0"].unsqueeze(0)
-        if "c0" not in leaves
-        else (leaves["h0"].unsqueeze(0), leaves["c0"].unsqueeze(0))
-    )
-    out = call(module, ctx.kind, leaves["x"], hx)
-    gen = generator(case, 3)
-    loss = torch.stack(
-        [
-            (t * torch.randn(t.shape, generator=gen, dtype=torch.float64).to(t)).sum()
-            for t in out.tensors().values()
-        ]
-    ).sum()
-    wrt = {**leaves, **parameters(module)}
-    grads = torch.autograd.grad(loss, list(wrt.values()), allow_unused=True)
-    found = {
-        f"d/d {n}": torch.zeros_like(t) if g is None else g
-        for (n, t), g in zip(wrt.items(), grads, strict=True)
-    }
-    return Outputs(
-        out.output.detach(), out.h_n.detach(), None if out.c_n is None else out.c_n.detach()
-    ), found
-
 
 # -- causality ----------------------------------------------------------------------------------
 
@@ -108,8 +88,8 @@ def batch_independence(ctx: Context, case: Case) -> Outcome:
     j = int(case.option("sample", 0)) % case.batch
     module, inputs = ctx.build(case), ctx.inputs(case)
     mixed = _with_row(ctx.inputs(case, stream=8), inputs, j)
-    reference = _sample(*_grads(module, ctx, inputs, case), j)
-    among = _sample(*_grads(module, ctx, mixed, case), j)
+    reference = _sample(*outputs_and_gradients(module, ctx.kind, inputs, case), j)
+    among = _sample(*outputs_and_gradients(module, ctx.kind, mixed, case), j)
     reports = [
         ctx.compare(f"{name} (neighbours redrawn)", among[name], value, "equivalence", case)
         for name, value in reference.items()
@@ -132,8 +112,8 @@ def batch_independence(ctx: Context, case: Case) -> Outcome:
 def determinism(ctx: Context, case: Case) -> Outcome:
     """Two identical calls (forward and backward) give identical bits."""
     module, inputs = ctx.build(case), ctx.inputs(case)
-    first_out, first_grads = _grads(module, ctx, inputs, case)
-    second_out, second_grads = _grads(module, ctx, inputs, case)
+    first_out, first_grads = outputs_and_gradients(module, ctx.kind, inputs, case)
+    second_out, second_grads = outputs_and_gradients(module, ctx.kind, inputs, case)
     tol = ctx.tol("exact")
     reports = [
         compare(f"{n} (2nd call)", second_out.tensors()[n], t, tol) for n, t in first_out.tensors().items()
@@ -217,7 +197,7 @@ def finite(ctx: Context, case: Case) -> Outcome:
     dtype = _DTYPES[str(case.option("dtype", ctx.dtype_name))]
     module = ctx.build(case, weight_scale=case.option("weight_scale", 1.0), dtype=dtype)
     inputs = ctx.inputs(case, scale=case.option("scale", 1e4), dtype=dtype)
-    out, grads = _grads(module, ctx, inputs, case)
+    out, grads = outputs_and_gradients(module, ctx.kind, inputs, case)
     reports = [nonfinite(n, t) for n, t in {**out.tensors(), **grads}.items()]
     failing = [r for r in reports if r is not None]
     if failing:
