@@ -585,7 +585,8 @@ def packed(ctx: Context, case: Case) -> Outcome:
 
 def dropout(ctx: Context, case: Case) -> Outcome:
     """Eval ignores dropout; dropout=1 zeroes only between layers; a seeded training run repeats and
-    its backward matches central differences under the same masks."""
+    its backward matches central differences under the same masks (not for the ReLU RNN, whose
+    kinks central differences can straddle)."""
     mode = str(case.option("mode", "eval"))
     base = replace(Config.of(case, ctx.kind), layers=max(2, int(case.option("layers", 2))))
     if mode == "eval":
@@ -641,7 +642,8 @@ def dropout(ctx: Context, case: Case) -> Outcome:
     tol = ctx.tol("exact")
     reports = [compare(f"{n} (2nd seeded run)", runs[1][0][n], t, tol) for n, t in runs[0][0].items()]
     reports += [compare(f"{n} (2nd seeded run)", runs[1][1][n], t, tol) for n, t in runs[0][1].items()]
-    if ctx.reduced or not all(r.passed for r in reports):
+    # no finite differences for the ReLU RNN (a kink inside the step, as in stack_directional)
+    if ctx.reduced or ctx.kind is Kind.RNN_RELU or not all(r.passed for r in reports):
         return Outcome.from_tensors(
             reports, f"train mode, seeded the same before each forward; {describe(cfg)}"
         )
