@@ -193,7 +193,8 @@ class Measurement:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
+    """The garbage collector off inside the block (timed code), restored to what it was after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -238,7 +239,7 @@ class Timer:
         plan = self.plan(fn)
         samples: list[float] = []
         total = 0.0
-        with _gc_paused():
+        with gc_paused():
             while len(samples) < s.max_rounds:
                 if len(samples) >= s.min_rounds and total >= s.min_time_s:
                     break

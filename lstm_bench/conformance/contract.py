@@ -583,54 +583,32 @@ def packed(ctx: Context, case: Case) -> Outcome:
     )
 
 
+def _dropout_against_reference(ctx: Context, case: Case, cfg: Config, train: bool, ref_p: float) -> Outcome:
+    """The forward of an instance with ``cfg`` (training or eval) against the float64 reference
+    with dropout ``ref_p``, whose result does not depend on the masks (p = 0 or 1)."""
+    module = build(ctx, case, cfg, train=train)
+    ref = reference(ctx, case, cfg, module, dropout=ref_p)
+    if train:
+        ref = ref.train()
+    inputs = draw(case, ctx.kind, cfg)
+    with seeded(case.seed, ctx.device):  # a replay draws what this run drew
+        got, _ = _grads(module, ctx.kind, cfg, case, inputs, ctx.dtype, ctx.device, (), backward=False)
+    ref_cfg = replace(cfg, batch_first=False)
+    exp, _ = _grads(ref, ctx.kind, ref_cfg, case, inputs, torch.float64, "cpu", (), backward=False)
+    label = f"{'train' if train else 'eval'} mode, {describe(cfg)}"
+    return Outcome.from_tensors(ctx.compare_all(got, exp, "equivalence", case), label)
+
+
 def dropout(ctx: Context, case: Case) -> Outcome:
     """Eval ignores dropout; dropout=1 zeroes only between layers; a seeded training run repeats and
     its backward matches central differences under the same masks (not for the ReLU RNN, whose
     kinks central differences can straddle)."""
     mode = str(case.option("mode", "eval"))
     base = replace(Config.of(case, ctx.kind), layers=max(2, int(case.option("layers", 2))))
-    if mode == "eval":
-        cfg = replace(base, dropout=0.5)
-        module = build(ctx, case, cfg, train=False)
-        ref = reference(ctx, case, cfg, module, dropout=0.0)
-        inputs = draw(case, ctx.kind, cfg)
-        with seeded(case.seed, ctx.device):  # a replay draws what this run drew
-            got, _ = _grads(module, ctx.kind, cfg, case, inputs, ctx.dtype, ctx.device, (), backward=False)
-        exp, _ = _grads(
-            ref,
-            ctx.kind,
-            replace(cfg, batch_first=False),
-            case,
-            inputs,
-            torch.float64,
-            "cpu",
-            (),
-            backward=False,
-        )
-        return Outcome.from_tensors(
-            ctx.compare_all(got, exp, "equivalence", case), f"eval mode, {describe(cfg)}"
-        )
-    if mode == "all":
-        cfg = replace(base, dropout=1.0)
-        module = build(ctx, case, cfg, train=True)
-        ref = reference(ctx, case, cfg, module, dropout=1.0).train()
-        inputs = draw(case, ctx.kind, cfg)
-        with seeded(case.seed, ctx.device):  # a replay draws what this run drew
-            got, _ = _grads(module, ctx.kind, cfg, case, inputs, ctx.dtype, ctx.device, (), backward=False)
-        exp, _ = _grads(
-            ref,
-            ctx.kind,
-            replace(cfg, batch_first=False),
-            case,
-            inputs,
-            torch.float64,
-            "cpu",
-            (),
-            backward=False,
-        )
-        return Outcome.from_tensors(
-            ctx.compare_all(got, exp, "equivalence", case), f"train mode, {describe(cfg)}"
-        )
+    if mode == "eval":  # dropout 0.5 ignored: equal to the reference without dropout
+        return _dropout_against_reference(ctx, case, replace(base, dropout=0.5), train=False, ref_p=0.0)
+    if mode == "all":  # dropout 1 in training: zeroes only the inputs of layers after the first
+        return _dropout_against_reference(ctx, case, replace(base, dropout=1.0), train=True, ref_p=1.0)
     cfg = replace(base, dropout=0.5)
     module = build(ctx, case, cfg, train=True)
     inputs = draw(case, ctx.kind, cfg)

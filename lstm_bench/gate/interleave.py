@@ -18,17 +18,15 @@ power, never validity), and the first look is always completed.
 
 from __future__ import annotations
 
-import gc
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from lstm_bench.bench.timer import Timer
+from lstm_bench.bench.timer import Timer, gc_paused
 from lstm_bench.gate.compare import compare_timing
 from lstm_bench.gate.config import GateConfig
 from lstm_bench.gate.result import Comparison, TimingComparison
@@ -73,17 +71,6 @@ class PairedSamples:
             int(data["calls_per_round"]),
             float(data["seconds"]),
         )
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Rounds:
@@ -135,7 +122,7 @@ def time_interleaved(
     rounds = _Rounds(baseline, candidate, timer, max(plan_a.calls_per_round, plan_b.calls_per_round))
     limit = pairs if pairs is not None else settings.max_rounds
     start = time.perf_counter()
-    with _gc_paused():
+    with gc_paused():
         while len(rounds.a) < limit:
             if (
                 pairs is None
@@ -212,7 +199,7 @@ def gate_sequential(
     last = len(design.looks) - 1
     look, result, stopped = 0, None, "last look"
     pair_s = pair_estimate  # the last pair's wall time: a pair is taken only when it fits the budget
-    with _gc_paused():
+    with gc_paused():
         for k, n in enumerate(design.looks):
             while len(rounds.a) < n and (k == 0 or time.perf_counter() - start + pair_s <= budget.seconds):
                 before = time.perf_counter()
