@@ -11,7 +11,10 @@ What runs: ``bench.runner.run_benchmarks`` on the quick suite with the default b
 with the quick run profile (what ``run`` runs), first quietly, then with the load process
 running; the load is stopped as soon as the loaded pass ends. Prints one row per ratio: quiet
 ratio [interval], loaded ratio [interval], and |loaded / quiet - 1|; exit 0 when every row is
-within the tolerance, 1 otherwise. Run it alone on the machine (the "quiet" pass must be quiet)::
+within the tolerance, 1 otherwise. Like ``bench`` on the CPU, it times at 1 torch thread on
+process CPU time (``--cpu-timing auto``); ``--threads 2 --cpu-timing wall`` shows how ratios of
+multi-threaded runs move beside load (OpenMP threads spin waiting for a core). Run it alone on
+the machine (the "quiet" pass must be quiet)::
 
     flock /tmp/lstm-bench-measure.lock python benchmarks/ratio_under_load.py            # ~2-3 min
     flock /tmp/lstm-bench-measure.lock python benchmarks/ratio_under_load.py --quick    # ~40 s, LSTM only
@@ -87,9 +90,11 @@ def measure(args: argparse.Namespace) -> dict[str, Speedup]:
         backends,
         "cpu",
         TimerSettings(min_time_s=args.min_time),
+        threads=args.threads,
         seed=0,
         measure_peak=False,
         suite=suite.name,
+        cpu_timing=args.cpu_timing,
     )
     ratios = _ratios("bench", run.records)
     if not args.no_run_phase:
@@ -168,7 +173,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--min-time", type=float, default=0.5, help="measured seconds per benchmark (default 0.5)"
     )
     parser.add_argument(
-        "--threads", type=int, default=None, help="bench's torch threads (default: torch's, as bench)"
+        "--threads", type=int, default=1, help="bench's torch threads (default 1, as bench on the CPU)"
+    )
+    parser.add_argument(
+        "--cpu-timing", default="auto", help="bench's --cpu-timing: auto (default, as bench), process, wall"
     )
     parser.add_argument("--no-run-phase", action="store_true", help="skip run's benchmark phase")
     parser.add_argument(

@@ -9,7 +9,7 @@ from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import get_backend
 from lstm_bench.bench.runner import run_benchmarks
 from lstm_bench.bench.table import format_table
-from lstm_bench.bench.timer import Measurement, Timer, TimerSettings, WallClock
+from lstm_bench.bench.timer import Measurement, ProcessTimeClock, Timer, TimerSettings, WallClock
 from lstm_bench.bench.workloads import Case, Workload
 from lstm_bench.kinds import Kind
 
@@ -97,3 +97,31 @@ def test_blocks_last_about_as_long_as_the_slowest_call_within_bounds() -> None:
     assert _block_calls([1e-4, 2.5e-4], timer) == [5, 2]  # short blocks: many pairs
     assert _block_calls([1e-4, 0.02], timer) == [200, 1]  # equal durations: one call of the slow one
     assert _block_calls([1e-4, 1.0], timer) == [1000, 1]  # at most min_time / min_rounds = 0.1 s
+
+
+class _TwoThreads(ProcessTimeClock):
+    """A process clock on a workload that keeps two cores busy: CPU seconds are twice the wall seconds."""
+
+    def stop(self) -> float:
+        super().stop()
+        return 2.0 * self.last_wall_s
+
+
+def test_a_case_that_runs_on_several_threads_is_timed_on_wall_time() -> None:
+    settings = TimerSettings(min_time_s=0.002, min_rounds=3, round_time_s=0.0005, warmup_s=0.0)
+    work = [lambda: sum(range(2000)), lambda: sum(range(4000))]
+    single = time_rounds(work, Timer(settings, ProcessTimeClock()))
+    assert all(isinstance(m, Measurement) and m.clock == "process-cpu" for m in single)
+    several = time_rounds(work, Timer(settings, _TwoThreads()))
+    assert all(isinstance(m, Measurement) and m.clock == "wall" for m in several)  # the whole case alike
+
+
+def test_bench_on_one_cpu_thread_records_the_process_clock_and_on_two_wall_time() -> None:
+    case = Case(Kind.LSTM, Workload.FORWARD, 4, 8, 2, 3)
+    backends = [get_backend("torch-ref"), get_backend("torch-native")]
+    one = run_benchmarks([case], backends, "cpu", FAST, 1, 0, False)
+    assert one.clock == "process-cpu" and {r.clock for r in one.records} == {"process-cpu"}
+    assert one.sections()["benchmark_run"]["clock"] == "process-cpu"
+    assert BenchmarkRecord.from_dict(one.records[0].to_dict()).clock == "process-cpu"
+    two = run_benchmarks([case], backends, "cpu", FAST, 2, 0, False)
+    assert two.clock == "wall" and {r.clock for r in two.records} == {"wall"}

@@ -148,3 +148,40 @@ def test_clock_for_device() -> None:
 def test_real_clock_times_real_work() -> None:
     m = Timer(_settings(min_time_s=0.002, round_time_s=0.0005, warmup_s=0.0)).measure(lambda: sum(range(100)))
     assert len(m.samples_s) >= 3 and all(s > 0 for s in m.samples_s)
+
+
+def test_process_time_clock_does_not_count_waiting_but_keeps_the_wall_time() -> None:
+    import time as _time
+
+    from lstm_bench.bench.timer import ProcessTimeClock
+
+    clock = ProcessTimeClock()
+    clock.start()
+    _time.sleep(0.05)  # off the CPU, like a slice given to another process
+    cpu = clock.stop()
+    assert cpu < 0.02 <= 0.05 <= clock.last_wall_s
+    clock.start()
+    stop = _time.perf_counter() + 0.03
+    while _time.perf_counter() < stop:  # on the CPU: CPU time follows the wall time
+        pass
+    busy = clock.stop()
+    assert 0.02 <= busy <= clock.last_wall_s * 1.05 + 0.005
+
+
+def test_clock_for_the_cpu_follows_cpu_timing_and_the_thread_count() -> None:
+    from lstm_bench.bench.timer import CPU_TIMINGS, ProcessTimeClock, clock_for_device, clock_name
+    from lstm_bench.commands.bench import add_arguments
+
+    assert isinstance(clock_for_device("cpu", cpu_timing="auto", threads=1), ProcessTimeClock)
+    assert isinstance(clock_for_device("cpu", cpu_timing="auto", threads=2), WallClock)
+    assert isinstance(clock_for_device("cpu", cpu_timing="process", threads=2), ProcessTimeClock)
+    assert clock_name(clock_for_device("cpu")) == "wall"  # the default for callers that do not choose
+    with pytest.raises(ValueError, match="cpu_timing"):
+        clock_for_device("cpu", cpu_timing="cycles")
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args([]).cpu_timing == "auto"
+    action = next(a for a in parser._actions if a.dest == "cpu_timing")
+    assert action.choices is not None and tuple(action.choices) == CPU_TIMINGS

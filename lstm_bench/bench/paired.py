@@ -23,6 +23,15 @@ NumPy reference at a large size) does not stretch everybody's rounds beyond its 
 Rounds go on until every workload has ``min_rounds`` samples and ``min_time_s`` of measured
 time, at most ``max_rounds``. A workload that raises is dropped from the remaining rounds and
 its exception returned in its place.
+
+Clock. On a CPU at one torch thread the bench times on process CPU time
+(``timer.ProcessTimeClock``): beside other load, a block's wall time grows by the scheduler
+slices given away (about 3 ms each), which on blocks of a few milliseconds pulls every ratio
+towards 1, while its CPU time does not. CPU time is a speed only for a workload on one thread,
+so the calibration round also reads each block's wall time, and when a workload used more than
+``MULTITHREADED`` CPU seconds per wall second (NumPy's BLAS threads, an XLA thread pool) the
+whole case is timed on wall time instead, all its workloads alike; ``Measurement.clock`` says
+which clock each case used.
 """
 
 from __future__ import annotations
@@ -34,14 +43,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from lstm_bench.bench.stats import DEFAULT_CONFIDENCE, median_ci, quantile
-from lstm_bench.bench.timer import Measurement, Plan, Timer
+from lstm_bench.bench.timer import Measurement, Plan, ProcessTimeClock, Timer, WallClock, clock_name
 
-__all__ = ["PAIRED_BLOCK_S", "Speedup", "paired_speedup", "time_rounds"]
+__all__ = ["MULTITHREADED", "PAIRED_BLOCK_S", "Speedup", "paired_speedup", "time_rounds"]
 
 #: The shortest block of calls (seconds). Short blocks make many pairs, and most of them fit
 #: between two of the scheduler's time slices on a busy machine, so a pair hit by other load is
 #: one outlier among many rather than a share of every pair (the A/B gate's rounds are as short).
 PAIRED_BLOCK_S = 5e-4
+
+#: CPU seconds per wall second above which a workload counts as running on several threads.
+MULTITHREADED = 1.25
 
 
 @dataclass(frozen=True)
@@ -111,25 +123,33 @@ def _calibrate(
     plans: dict[int, Plan],
     timer: Timer,
     out: list[Measurement | Exception | None],
-) -> dict[int, int]:
+) -> tuple[dict[int, int], float]:
     """Calls per block from one untimed round of all workloads back to back (the same conditions for all).
 
     Warm-ups run one after another, so a load spike during one of them would make its blocks too
     short or too long; blocks of unequal length are hit unequally by the scheduler's time slices
     on a busy machine, which biases the ratios. One round of blocks sized from the warm-ups is
     run, and the per-call times it measured side by side size the blocks of the timed rounds.
+    Also returns the largest CPU-seconds per wall second of a block under a ``ProcessTimeClock``
+    (1.0 under other clocks): above ``MULTITHREADED``, a workload ran on several threads.
     """
     calls = dict(zip(live, _block_calls([plans[i].per_call_estimate_s for i in live], timer), strict=True))
     measured: dict[int, float] = {}
+    clock = timer.clock
+    threads = 1.0
     for index in live:
         try:
-            measured[index] = timer.time_block(steps[index], calls[index]) / calls[index]
+            elapsed = timer.time_block(steps[index], calls[index])
         except Exception as exc:
             out[index] = exc
+            continue
+        measured[index] = elapsed / calls[index]
+        if isinstance(clock, ProcessTimeClock) and clock.last_wall_s > 0:
+            threads = max(threads, elapsed / clock.last_wall_s)
     alive = [i for i in live if out[i] is None]
     if not alive:
-        return calls
-    return dict(zip(alive, _block_calls([measured[i] for i in alive], timer), strict=True))
+        return calls, threads
+    return dict(zip(alive, _block_calls([measured[i] for i in alive], timer), strict=True)), threads
 
 
 def time_rounds(steps: Sequence[Callable[[], object]], timer: Timer) -> list[Measurement | Exception]:
@@ -143,14 +163,24 @@ def time_rounds(steps: Sequence[Callable[[], object]], timer: Timer) -> list[Mea
             out[index] = exc
     live = sorted(plans)
     if live:
-        calls = _calibrate(steps, live, plans, timer, out)
+        calls, threads = _calibrate(steps, live, plans, timer, out)
         live = [i for i in live if out[i] is None]
+        if live and threads > MULTITHREADED:  # CPU time is not a speed on several threads
+            timer = Timer(timer.settings, WallClock())
+            calls, _ = _calibrate(steps, live, plans, timer, out)
+            live = [i for i in live if out[i] is None]
         samples = _rounds(steps, live, calls, timer, out)
+        name = clock_name(timer.clock)
         for index in live:
             if out[index] is None:
                 plan = plans[index]
                 out[index] = Measurement(
-                    tuple(samples[index]), calls[index], plan.warmup_calls, plan.warmup_s, plan.first_call_s
+                    tuple(samples[index]),
+                    calls[index],
+                    plan.warmup_calls,
+                    plan.warmup_s,
+                    plan.first_call_s,
+                    name,
                 )
     return [m if m is not None else RuntimeError("not timed") for m in out]
 

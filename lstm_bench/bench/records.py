@@ -56,6 +56,7 @@ class BenchmarkRecord:
     impl: str | None = None
     source: str = "lstm-bench"
     host: str | None = None  # the machine that measured it (scale-out runs grids on several hosts)
+    clock: str | None = None  # the block clock: "wall", "process-cpu" (one CPU thread), "cuda-events", ...
     speedup: Speedup | None = None  # vs torch-native, from rounds interleaved with it (``bench.paired``)
     stored_summary: Summary | None = field(default=None, compare=False)  # when samples were not kept
 
@@ -159,6 +160,7 @@ class BenchmarkRecord:
             "first_call_s": self.first_call_s,
             "compile_s": self.compile_s,
             "threads": self.threads,
+            "clock": self.clock,
             "flops": self.flops.to_dict() if self.flops is not None else None,
             "peak_gflops": self.peak_gflops,
             "source": self.source,
@@ -200,6 +202,7 @@ class BenchmarkRecord:
                 first_call_s=_opt(float, data.get("first_call_s")),
                 compile_s=_opt(float, data.get("compile_s")),
                 threads=_opt(int, data.get("threads")),
+                clock=_opt(str, data.get("clock")),
                 flops=FlopCount.from_dict(flops) if isinstance(flops, dict) else None,
                 peak_gflops=_opt(float, data.get("peak_gflops")),
                 impl=_opt(str, data.get("impl")),

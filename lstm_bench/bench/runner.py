@@ -22,7 +22,7 @@ from lstm_bench.bench.paired import paired_speedup, time_rounds
 from lstm_bench.bench.peak import PeakResult, measure_gemm_peak
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import BASELINE, Backend, BackendUnavailable, Prepared
-from lstm_bench.bench.timer import BlockClock, Timer, TimerSettings, clock_for_device
+from lstm_bench.bench.timer import BlockClock, Timer, TimerSettings, clock_for_device, clock_name
 from lstm_bench.bench.workloads import Case
 
 #: progress(done, total, label): called before each unit of work and once at the end (done == total).
@@ -44,6 +44,7 @@ class BenchmarkRun:
     warnings: tuple[str, ...]
     wall_s: float
     seed: int
+    clock: str = "wall"  # the run's block clock; a record's own ``clock`` says when its case used wall time
 
     def sections(self) -> dict[str, Any]:
         """The results document's "benchmarks" section, plus "peak" and "benchmark_run"."""
@@ -56,6 +57,7 @@ class BenchmarkRun:
                 "threads": self.threads,
                 "seed": self.seed,
                 "timer": self.settings.to_dict(),
+                "clock": self.clock,
                 "flop_model": FLOP_MODEL,
                 "load_before": self.load_before.to_dict(),
                 "load_after": self.load_after.to_dict(),
@@ -135,6 +137,7 @@ def _time_case(
             warmup_calls=m.warmup_calls,
             first_call_s=m.first_call_s,
             compile_s=prepared.compile_s,
+            clock=m.clock,
             **common,
         )
     records = [r for r in out if r is not None]
@@ -165,14 +168,22 @@ def run_benchmarks(
     progress: ProgressFn | None = None,
     suite: str = "custom",
     clock: BlockClock | None = None,
+    cpu_timing: str = "auto",
 ) -> BenchmarkRun:
-    """Time every supported (case, backend) pair on ``device`` with ``threads`` torch threads (restored after)."""
+    """Time every supported (case, backend) pair on ``device`` with ``threads`` torch threads (restored after).
+
+    ``clock`` replaces the device's clock; without it, CPU blocks are timed as ``cpu_timing``
+    says (``timer.clock_for_device``: 'auto' is process CPU time at one thread, wall time on more).
+    """
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     from lstm_bench.threads import torch_threads
 
     with torch_threads(threads) as used:
-        timer = Timer(settings or TimerSettings(), clock or clock_for_device(device))
+        timer = Timer(
+            settings or TimerSettings(),
+            clock or clock_for_device(device, cpu_timing=cpu_timing, threads=used),
+        )
         return _run(cases, backends, device, timer, used, seed, measure_peak, progress, suite)
 
 
@@ -229,4 +240,5 @@ def _run(
         warnings=tuple(warnings),
         wall_s=time.perf_counter() - started,
         seed=seed,
+        clock=clock_name(timer.clock),
     )

@@ -14,7 +14,11 @@ How a measurement goes (``Timer.measure``):
 A ``BlockClock`` times each block and owns device synchronisation, so a GPU is never timed by
 unsynchronised wall time: ``WallClock(sync)`` synchronises before reading the host clock at both
 ends (CPU: no sync; MPS: ``torch.mps.synchronize``); ``CudaEventClock`` records CUDA events on
-the stream around the block and waits for the end event. The garbage collector is paused
+the stream around the block and waits for the end event. On a CPU at one thread,
+``ProcessTimeClock`` reads the process's CPU time instead: the time a workload spends waiting
+for a core that another process holds is not counted, so a single-threaded measurement (and a
+ratio of two) does not move when the machine gets busy, while wall time on a shared core grows
+by whatever the scheduler gives away (see ``clock_for_device``). The garbage collector is paused
 during rounds, as in ``timeit``.
 """
 
@@ -49,6 +53,7 @@ class WallClock:
         self._sync = sync
         self._clock = clock
         self._start = 0.0
+        self.name = "wall" if sync is None else "wall-synchronised"
 
     def start(self) -> None:
         if self._sync is not None:
@@ -59,6 +64,33 @@ class WallClock:
         if self._sync is not None:
             self._sync()
         return self._clock() - self._start
+
+
+class ProcessTimeClock:
+    """CPU seconds this process (all its threads) spent in the block; the block's wall time is kept too.
+
+    ``t_cpu = user + system time of the process`` (``time.process_time``). For a workload on one
+    thread, ``t_cpu`` is its wall time on an idle machine and stays so on a busy one, where the
+    wall time also counts the slices the scheduler gave to other processes. A workload that runs
+    on several threads has ``t_cpu`` above its wall time (work summed over threads, plus spinning
+    at barriers): ``last_wall_s`` lets the caller see that and time it on wall time instead.
+    """
+
+    name = "process-cpu"
+
+    def __init__(self) -> None:
+        self._cpu = 0.0
+        self._wall = 0.0
+        self.last_wall_s = 0.0
+
+    def start(self) -> None:
+        self._wall = time.perf_counter()
+        self._cpu = time.process_time()
+
+    def stop(self) -> float:
+        cpu = time.process_time() - self._cpu
+        self.last_wall_s = time.perf_counter() - self._wall
+        return cpu
 
 
 class Event(Protocol):
@@ -88,6 +120,7 @@ class CudaEventClock:
 
         self._begin = event_factory()
         self._end = event_factory()
+        self.name = "cuda-events"
 
     def start(self) -> None:
         self._begin.record()
@@ -98,10 +131,29 @@ class CudaEventClock:
         return self._begin.elapsed_time(self._end) / 1e3
 
 
-def clock_for_device(device: str, cuda_timing: str = "events") -> BlockClock:
-    """The block clock for ``device``: 'cpu', 'cuda' (``cuda_timing`` 'events' or 'synchronize') or 'mps'."""
+CPU_TIMINGS = ("auto", "process", "wall")
+
+
+def clock_name(clock: BlockClock) -> str:
+    """The clock's name as recorded with measurements ("wall", "process-cpu", "cuda-events"; "custom" for others)."""
+    return str(getattr(clock, "name", "custom"))
+
+
+def clock_for_device(
+    device: str, cuda_timing: str = "events", cpu_timing: str = "wall", threads: int | None = None
+) -> BlockClock:
+    """The block clock for ``device``: 'cpu', 'cuda' (``cuda_timing`` 'events' or 'synchronize') or 'mps'.
+
+    On the CPU, ``cpu_timing`` is 'wall', 'process' (``ProcessTimeClock``) or 'auto': process
+    CPU time when the workloads run on ``threads == 1`` torch thread, wall time otherwise (with
+    several threads, CPU time sums the threads and counts their spinning, so it is not a speed).
+    """
     kind = device.split(":")[0]
     if kind == "cpu":
+        if cpu_timing not in CPU_TIMINGS:
+            raise ValueError(f"cpu_timing must be one of {', '.join(CPU_TIMINGS)}, got {cpu_timing!r}")
+        if cpu_timing == "process" or (cpu_timing == "auto" and threads == 1):
+            return ProcessTimeClock()
         return WallClock()
     import torch
 
@@ -180,6 +232,7 @@ class Measurement:
     warmup_calls: int
     warmup_s: float
     first_call_s: float
+    clock: str = "wall"  # the BlockClock's name
 
     @property
     def summary(self) -> Summary:
@@ -247,5 +300,10 @@ class Timer:
                 total += elapsed
                 samples.append(elapsed / plan.calls_per_round)
         return Measurement(
-            tuple(samples), plan.calls_per_round, plan.warmup_calls, plan.warmup_s, plan.first_call_s
+            tuple(samples),
+            plan.calls_per_round,
+            plan.warmup_calls,
+            plan.warmup_s,
+            plan.first_call_s,
+            clock_name(self.clock),
         )

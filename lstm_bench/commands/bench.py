@@ -66,7 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", metavar="PATH", help="write the results document (lstm-bench schema) here, atomically"
     )
     parser.add_argument(
-        "--threads", type=int, default=None, help="torch intra-op threads (default: torch's current setting)"
+        "--threads",
+        type=int,
+        default=None,
+        help="torch intra-op threads (default: 1 on the CPU, where ratios then survive other load; "
+        "torch's current setting on a GPU)",
     )
     parser.add_argument(
         "--min-time",
@@ -82,6 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from lstm_bench.scaleout.options import add_scaleout_arguments
 
     add_scaleout_arguments(parser, workers=False)  # benchmarks never share a machine: no --workers
+    parser.add_argument(
+        "--cpu-timing",
+        default="auto",
+        choices=("auto", "process", "wall"),  # lstm_bench.bench.timer.CPU_TIMINGS (a test keeps them equal)
+        help="CPU clock: auto (default: process CPU time at 1 thread, wall time on more), process, wall",
+    )
     parser.add_argument(
         "--cuda-timing",
         default="events",
@@ -206,11 +216,13 @@ def run(args: argparse.Namespace) -> int:
         )
 
     settings = TimerSettings(min_time_s=args.min_time)
+    cpu = args.device.split(":")[0] == "cpu"
+    if args.threads is None and cpu:
+        args.threads = 1  # torch.utils.benchmark's default too: one thread measures the code, not the machine
     executor = executor_from_args(args)
     if executor is not None:
         with executor:
             return _run_on_cluster(args, executor, cases, backends, settings, suite, kinds)
-    clock = clock_for_device(args.device, args.cuda_timing)
     result = run_benchmarks(
         cases,
         backends,
@@ -221,10 +233,11 @@ def run(args: argparse.Namespace) -> int:
         not args.no_peak,
         _Progress(),
         suite.name,
-        clock,
+        None if cpu else clock_for_device(args.device, args.cuda_timing),
+        args.cpu_timing,
     )
     threads = f"{result.threads} thread{'s' if result.threads != 1 else ''}"
-    print(f"suite {suite.name}: {suite.description}; device {args.device}, {threads}")
+    print(f"suite {suite.name}: {suite.description}; device {args.device}, {threads}, clock {result.clock}")
     print(format_peaks(result.peaks, result.threads))
     print(format_table(result.records))
     for warning in result.warnings:
@@ -269,6 +282,7 @@ def _run_on_cluster(
         suite.name,
         args.cuda_timing,
         kind=kinds[0] if kinds and len(kinds) == 1 else None,
+        cpu_timing=args.cpu_timing,
     )
     print(f"suite {suite.name}: {suite.description}; device {args.device}; {result.executor}")
     for host in result.host_runs:

@@ -44,12 +44,16 @@ class GridShare:
     measure_peak: bool
     suite: str
     cuda_timing: str = "events"
+    cpu_timing: str = "auto"
 
 
 def run_share(share: GridShare) -> BenchmarkRun:
     """Time ``share`` here (on the worker that runs it): ``run_benchmarks`` with backends resolved afresh."""
     backends = resolve_backends(list(share.backends), [], share.kind)
-    clock = clock_for_device(share.device, share.cuda_timing)
+    cpu = share.device.split(":")[0] == "cpu"
+    clock = (
+        None if cpu else clock_for_device(share.device, share.cuda_timing)
+    )  # the CPU's follows the threads
     return run_benchmarks(
         share.cases,
         backends,
@@ -61,6 +65,7 @@ def run_share(share: GridShare) -> BenchmarkRun:
         None,
         share.suite,
         clock,
+        share.cpu_timing,
     )
 
 
@@ -144,6 +149,7 @@ def run_grid(
     cuda_timing: str = "events",
     kind: Kind | None = None,
     on_progress: Callable[[RunProgress], None] | None = None,
+    cpu_timing: str = "auto",
 ) -> GridRun:
     """Time the grid on ``executor``'s hosts, one share per host (see the module docstring).
 
@@ -167,6 +173,7 @@ def run_grid(
             measure_peak,
             suite,
             cuda_timing,
+            cpu_timing,
         )
         for i in range(count)
     ]
