@@ -144,6 +144,9 @@ def test_render_lines() -> None:
     assert "T=1 B=1 I=1 H=1 seed=0" in block and "snippet" in block and "x[0]" in block
     report = ConformanceReport("a:B", "lstm", "quick", "float64", "cpu", 0, 1.0, (_result(),))
     assert render_report(report).endswith("a:B: 0 passed, 1 failed, 0 skipped in 1.0 s")
+    raised = Counterexample({}, Outcome.failure("raised RuntimeError: no primitive"), "snippet")
+    line = check_line(CheckResult("ranges.hidden", "fail", 0.3, 1, math.inf, counterexample=raised))
+    assert "raised RuntimeError" in line and "inf" not in line  # no error figure: what it raised
 
 
 # -- cases and calls -----------------------------------------------------------------------------

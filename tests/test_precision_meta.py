@@ -91,7 +91,9 @@ def test_reduced_gradient_checks_use_the_reference_backward_and_catch_a_backward
     )  # the model, not finite differences
 
 
-@pytest.mark.parametrize("spec", ["broken.base:LoopLSTM", "torch.nn:GRU"])
+@pytest.mark.parametrize(
+    "spec", ["broken.base:LoopLSTM", "torch.nn:GRU", "lstm_bench.reference.torch_ref:LSTM"]
+)  # the reference: its fused recurrence steps aside under autocast
 def test_autocast_bfloat16_on_cpu_passes_for_correct_implementations(spec: str) -> None:
     report = run_conformance(
         load_impl(spec), profile="quick", dtype="float32", autocast="bfloat16",

@@ -126,7 +126,9 @@ def run_layer(
     xp = _input_projection(kind, x, w)  # (T, B, G*H)
     steps = x.shape[0]
     masked = lengths is not None and bool((lengths < steps).any())
-    fused = kind is Kind.LSTM and not (record or masked or w.w_hr is not None or _compiling())
+    fused = kind is Kind.LSTM and not (
+        record or masked or w.w_hr is not None or _compiling() or _autocasting(x.device.type)
+    )
     if fused:  # eager fast path: the recurrence as one autograd node
         assert c0 is not None
         xs = xp.flip(0) if reverse else xp
@@ -187,6 +189,18 @@ def _steps(
         run.cells = [cells[t] for t in times] if cells else []
         run.hidden = [outs[t] for t in times]
     return run
+
+
+def _autocasting(device_type: str) -> bool:
+    """Whether torch.autocast is on for ``device_type``: then every step goes through autograd, op by op,
+    so autocast casts each matmul as it would in any Python LSTM (the fused node's hand-written
+    backward would see its forward's mixed dtypes without autocast)."""
+    try:
+        return bool(torch.is_autocast_enabled(device_type))
+    except TypeError:  # torch < 2.4: no device argument
+        if device_type == "cpu":
+            return bool(torch.is_autocast_cpu_enabled())
+        return bool(torch.is_autocast_enabled())
 
 
 class _LSTMRecurrence(torch.autograd.Function):
