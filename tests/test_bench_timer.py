@@ -161,11 +161,11 @@ def test_process_time_clock_does_not_count_waiting_but_keeps_the_wall_time() -> 
     cpu = clock.stop()
     assert cpu < 0.02 <= 0.05 <= clock.last_wall_s
     clock.start()
-    stop = _time.perf_counter() + 0.03
-    while _time.perf_counter() < stop:  # on the CPU: CPU time follows the wall time
+    begin = _time.process_time()
+    while _time.process_time() - begin < 0.02:  # on the CPU for 20 ms of CPU time, however busy the machine
         pass
     busy = clock.stop()
-    assert 0.02 <= busy <= clock.last_wall_s * 1.05 + 0.005
+    assert 0.02 <= busy <= clock.last_wall_s + 1e-3  # CPU time never exceeds the wall time on one thread
 
 
 def test_clock_for_the_cpu_follows_cpu_timing_and_the_thread_count() -> None:
