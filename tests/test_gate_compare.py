@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import report_docs
 
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.workloads import Case, Workload
@@ -163,13 +164,15 @@ def test_pytest_benchmark_json_is_accepted(tmp_path: Path) -> None:
     result = _compare(tmp_path / "a.json", tmp_path / "b.json")
     assert result.timings[0].name == "suite.py::test_lstm"
     assert result.timings[0].verdict is Verdict.REGRESSION
-    # Saved without --benchmark-save-data: medians only, no test, and a warning that says so.
+    # Saved without --benchmark-save-data: medians only, no test (inconclusive), and a warning that says so.
     bare = pb(1.2e-3, 1)
     del bare["benchmarks"][0]["stats"]["data"]
     (tmp_path / "c.json").write_text(json.dumps(bare))
     result = _compare(tmp_path / "a.json", tmp_path / "c.json")
     (timing,) = result.timings
-    assert timing.estimate is None and timing.verdict is Verdict.UNCHANGED and "not tested" in timing.reason
+    assert (
+        timing.estimate is None and timing.verdict is Verdict.INCONCLUSIVE and "not tested" in timing.reason
+    )
     assert timing.ratio == pytest.approx(
         bare["benchmarks"][0]["stats"]["median"] / np.median(_samples(1e-3, 0))
     )
@@ -290,7 +293,7 @@ def _stability(
             "profile": grad.to_dict(),
         }
     ]
-    return {"profile": profile, "summary": summary, "diagnostics": diagnostics, "interrupted": False}
+    return report_docs.stability_report(summary, diagnostics, [spec.to_dict()], profile)
 
 
 def test_stability_regressions(tmp_path: Path) -> None:

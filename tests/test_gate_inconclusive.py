@@ -7,6 +7,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from lstm_bench.errors import UsageError
 from lstm_bench.gate import ab
 from lstm_bench.gate.config import GateConfig
 from lstm_bench.gate.interleave import Budget
-from lstm_bench.gate.result import Comparison
+from lstm_bench.gate.result import Comparison, TimingComparison
 from lstm_bench.gate.stats import RatioEstimate, Verdict, decide
 from lstm_bench.kinds import Kind
 from lstm_bench.report.views.comparison import comparison_rows
@@ -86,13 +87,12 @@ def test_compare_exits_1_on_inconclusive_unless_allowed(
 
 
 def test_report_view_shows_inconclusive_rows() -> None:
-    timing = {"name": "t", "baseline_median_s": 1e-3, "candidate_median_s": 1.01e-3, "ratio": 1.01,
-              "estimate": {"low": 0.95, "high": 1.08, "p_value": 0.4}, "verdict": "inconclusive",
-              "reason": "cannot decide", "pairs": 150}  # fmt: skip
-    ok = {**timing, "name": "u", "verdict": "unchanged", "pairs": 16}
-    rows, summary = comparison_rows(
-        {"timings": [ok, timing], "findings": [], "candidate": "c", "baseline": "b"}
+    estimate = RatioEstimate(1.01, 0.95, 1.08, 0.95, 0.4, "test", True, 150, 150)
+    timing = TimingComparison(
+        "t", 1e-3, 1.01e-3, estimate, Verdict.INCONCLUSIVE, "cannot decide", 0.03, pairs=150
     )
+    ok = replace(timing, name="u", verdict=Verdict.UNCHANGED, pairs=16)
+    rows, summary = comparison_rows(Comparison("b", "c", GateConfig(), timings=(ok, timing)))
     assert rows is not None and [r.verdict for r in rows] == ["inconclusive", "unchanged"]
     assert "1 inconclusive" in summary and rows[0].change.endswith("150 pairs")
 

@@ -98,6 +98,7 @@ def _models(args: argparse.Namespace) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep, print the tables; exit 1 when an --impl crashed or fell far behind torch.nn."""
+    import dataclasses
     from contextlib import nullcontext
 
     from lstm_bench.atomic import write_json_atomic
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     print(format_report(report))
     if args.json:
         document = new_document("stability")
-        document["stability"] = {**report.to_dict(), "executor": where}
+        document["stability"] = dataclasses.replace(report, executor=where).to_dict()
         path = write_json_atomic(args.json, document)
         print(f"results written to {path}", file=sys.stderr)
     problems = impl_shortfalls(report)

@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lstm_bench.formatting import fmt_tolerance
+
 DTYPES = ("float64", "float32", "bfloat16", "float16")
 #: Dtypes judged by the √T model rather than the fixed table.
 REDUCED = ("bfloat16", "float16")
@@ -50,15 +52,20 @@ class Tolerance:
         """True when an absolute ``error`` next to ``|expected| = expected_magnitude`` is acceptable."""
         return error <= self.atol + self.rtol * expected_magnitude
 
+    @property
+    def at_unit_reference(self) -> float:
+        """The bound as one number: atol + rtol, the allowed error where |reference| = 1."""
+        return self.atol + self.rtol
+
     def describe(self) -> str:
-        """'exact', '1e-10' or '1e-10 + 1e-08·|ref|' (or the label, when set)."""
+        """'exact', '1e-10' or '1e-10 + 1e-8·|ref|' (or the label, when set): what every reader shows."""
         if self.label:
             return self.label
         if self.atol == 0 and self.rtol == 0:
             return "exact"
         if self.rtol == 0:
-            return f"{self.atol:.0e}"
-        return f"{self.atol:.0e} + {self.rtol:.0e}·|ref|"
+            return fmt_tolerance(self.atol)
+        return f"{fmt_tolerance(self.atol)} + {fmt_tolerance(self.rtol)}·|ref|"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -138,7 +138,7 @@ def conformance_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
 
 def gates_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     """Histograms of every gate of the references over one trace on random input."""
-    from lstm_bench.orchestration.gates import GATE_MODELS, gate_section
+    from lstm_bench.stability.activations import GATE_MODELS, gate_section
 
     progress.update(0, total=1)
     section = gate_section(GATE_MODELS, seed=ctx.options.seed)

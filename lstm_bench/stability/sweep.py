@@ -42,7 +42,7 @@ from lstm_bench.stability.jobs import (
     run_diagnostic_job,
     run_train_job,
 )
-from lstm_bench.stability.models import ModelSpec
+from lstm_bench.stability.models import ModelSpec, counterpart_init
 from lstm_bench.stability.recipes import DEFAULT_LSTM_RECIPE, Recipe
 from lstm_bench.stability.result import StabilityReport, majority
 from lstm_bench.stability.tasks import TASKS, make_task
@@ -83,8 +83,7 @@ BUILTIN_MODELS = builtin_models()
 
 def impl_model(spec: str, kind: Kind, recipe: Recipe = DEFAULT_LSTM_RECIPE) -> ModelSpec:
     """An ``--impl`` model, initialised as its torch.nn counterpart in the sweep (LSTM: the recipe's init)."""
-    init = {Kind.LSTM: recipe.init, Kind.RNN_RELU: "identity"}.get(kind, "default")
-    return ModelSpec(kind, init, recipe.hidden, spec)
+    return ModelSpec(kind, counterpart_init(kind, recipe.init), recipe.hidden, spec)
 
 
 class SweepReporter(Protocol):
