@@ -28,8 +28,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lstm_bench.formatting import fmt_tolerance
-
 DTYPES = ("float64", "float32", "bfloat16", "float16")
 #: Dtypes judged by the √T model rather than the fixed table.
 REDUCED = ("bfloat16", "float16")
@@ -58,14 +56,14 @@ class Tolerance:
         return self.atol + self.rtol
 
     def describe(self) -> str:
-        """'exact', '1e-10' or '1e-10 + 1e-8·|ref|' (or the label, when set): what every reader shows."""
+        """'exact', '1e-10' or '1e-10 + 1e-08·|ref|' (or the label, when set): the text every reader shows."""
         if self.label:
             return self.label
         if self.atol == 0 and self.rtol == 0:
             return "exact"
         if self.rtol == 0:
-            return fmt_tolerance(self.atol)
-        return f"{fmt_tolerance(self.atol)} + {fmt_tolerance(self.rtol)}·|ref|"
+            return f"{self.atol:.0e}"
+        return f"{self.atol:.0e} + {self.rtol:.0e}·|ref|"
 
     def to_dict(self) -> dict[str, Any]:
         return {
