@@ -271,8 +271,8 @@ def _stability(
     horizons: dict[str, list[int]], decay: float, cell: float, profile: str = "quick"
 ) -> dict[str, Any]:
     """A "stability" section: ``horizons`` maps a model label to the horizons it solved of 10, 20, 40."""
+    from lstm_bench.stability.gradient_norms import GradientProfile
     from lstm_bench.stability.models import ModelSpec
-    from lstm_bench.stability.profiles import GradientProfile
     from lstm_bench.stability.result import GroupSummary, HorizonOutcome
 
     summary = [

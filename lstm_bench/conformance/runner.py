@@ -21,10 +21,10 @@ from lstm_bench.conformance.cases import Case
 from lstm_bench.conformance.checks import Check, Context
 from lstm_bench.conformance.result import CheckResult, ConformanceReport, Counterexample, Outcome, Status
 from lstm_bench.conformance.search import (
-    PROFILES,
+    CHECK_SIZES,
     SearchResult,
     check_seed,
-    profile_examples,
+    check_size_examples,
     safe_evaluate,
     search,
 )
@@ -166,7 +166,7 @@ def run_check(
         )
     if reason is not None:
         return CheckResult(check.name, "skip", time.perf_counter() - start, reason=reason)
-    planned = check.examples(profile_examples(profile))
+    planned = check.examples(check_size_examples(profile))
     with single_thread():
         found = _search(check, ctx, planned, profile, seed, progress)
     topic = (check.reduced_topic or check.topic) if ctx.reduced else check.topic
@@ -230,8 +230,8 @@ def run_conformance(
     On a device other than the CPU the device checks (``device``) run too; ``autocast``
     ('bfloat16' or 'float16', with dtype float32) runs the implementation under torch.autocast.
     """
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    if profile not in CHECK_SIZES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(CHECK_SIZES)}")
     ctx = make_context(impl, dtype, device, autocast)
     start = time.perf_counter()
     results = []

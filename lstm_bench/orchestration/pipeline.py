@@ -26,14 +26,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from lstm_bench.orchestration import phases as _phases
 from lstm_bench.orchestration.context import (
-    RUN_PROFILES,
     RUN_SIZES,
     Phase,
     PhaseOutput,
     PhaseUnavailable,
     RunContext,
     RunOptions,
-    RunProfile,
     RunSize,
 )
 from lstm_bench.orchestration.publish import publish_report
@@ -44,7 +42,6 @@ if TYPE_CHECKING:
     from lstm_bench.gate.result import Comparison
 
 __all__ = [
-    "RUN_PROFILES",
     "RUN_SIZES",
     "Phase",
     "PhaseOutput",
@@ -52,7 +49,6 @@ __all__ = [
     "RunContext",
     "RunOptions",
     "RunOutcome",
-    "RunProfile",
     "RunSize",
     "run_pipeline",
 ]

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RUN_SWEEPS", "SWEEP_PROFILES", "SWEEP_SIZES", "SweepProfile", "SweepSize", "doubling_horizons"]
+__all__ = ["RUN_SWEEPS", "SWEEP_SIZES", "SweepSize", "doubling_horizons"]
 
 
 def doubling_horizons(first: int, count: int) -> tuple[int, ...]:
@@ -112,7 +112,3 @@ RUN_SWEEPS: dict[str, SweepSize] = {
         diagnostic_horizons=(10, 20, 40, 80, 160),
     ),
 }
-
-#: The old names, from before sweep sizes, check sizes, Hypothesis profiles and gradient-norm profiles were told apart.
-SweepProfile = SweepSize
-SWEEP_PROFILES = SWEEP_SIZES

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from lstm_bench.kinds import Kind
-from lstm_bench.stability.profiles import unroll_by_step
+from lstm_bench.stability.gradient_norms import unroll_by_step
 from lstm_bench.threads import torch_threads
 
 __all__ = [

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lstm_bench.stability.classify import classify_profile
+from lstm_bench.stability.gradient_norms import GradientProfile, model_profile
 from lstm_bench.stability.jacobian import JacobianNorm, WhhSpectrum, jacobian_spectral_norm, whh_spectrum
 from lstm_bench.stability.models import ModelSpec, build_model
-from lstm_bench.stability.profiles import GradientProfile, model_profile
 from lstm_bench.stability.tasks import make_task
 from lstm_bench.stability.trainer import Progress, TrainConfig, TrainResult, derive_seed, train
 from lstm_bench.threads import torch_threads

@@ -28,9 +28,7 @@ from lstm_bench.kinds import Kind
 from lstm_bench.scaleout.runner import JobOutcome, RunProgress, run_jobs
 from lstm_bench.stability.budgets import (
     RUN_SWEEPS,
-    SWEEP_PROFILES,
     SWEEP_SIZES,
-    SweepProfile,
     SweepSize,
     doubling_horizons,
 )
@@ -51,10 +49,8 @@ from lstm_bench.stability.trainer import Progress, TrainConfig
 __all__ = [
     "BUILTIN_MODELS",
     "RUN_SWEEPS",
-    "SWEEP_PROFILES",
     "SWEEP_SIZES",
     "SweepPlan",
-    "SweepProfile",
     "SweepReporter",
     "SweepSize",
     "builtin_models",
