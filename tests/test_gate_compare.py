@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import report_docs
+from gate_helpers import CASE, lognormal_samples
 
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.workloads import Case, Workload
@@ -29,17 +29,12 @@ ENV = {
     "torch_threads": 1,
     "git_commit": "abc123",
 }
-CASE = Case(Kind.LSTM, Workload.FORWARD, 64, 64, 16, 50)
 CONFIG = GateConfig(max_slowdown=0.03, alpha=0.01)
-
-
-def _samples(median: float, seed: int, n: int = 60) -> tuple[float, ...]:
-    return tuple(float(x) for x in np.random.default_rng(seed).lognormal(math.log(median), 0.02, n))
 
 
 def _record(median: float, seed: int, case: Case = CASE, **fields: Any) -> dict[str, Any]:
     record = BenchmarkRecord.for_case(
-        "torch-native", case, "cpu", samples_s=_samples(median, seed), threads=1
+        "torch-native", case, "cpu", samples_s=lognormal_samples(median, seed), threads=1
     )
     return {**record.to_dict(), **fields}
 
@@ -153,7 +148,7 @@ def test_conformance_regressions(tmp_path: Path) -> None:
 
 def test_pytest_benchmark_json_is_accepted(tmp_path: Path) -> None:
     def pb(median: float, seed: int) -> dict[str, Any]:
-        data = list(_samples(median, seed))
+        data = list(lognormal_samples(median, seed))
         stats = {"data": data, "median": float(np.median(data)), "mean": float(np.mean(data)), "min": min(data),
                  "max": max(data), "q1": data[0], "q3": data[1], "rounds": len(data), "iterations": 1}  # fmt: skip
         return {"machine_info": {"node": "ci"}, "commit_info": {"id": "f00d"},
@@ -174,7 +169,7 @@ def test_pytest_benchmark_json_is_accepted(tmp_path: Path) -> None:
         timing.estimate is None and timing.verdict is Verdict.INCONCLUSIVE and "not tested" in timing.reason
     )
     assert timing.ratio == pytest.approx(
-        bare["benchmarks"][0]["stats"]["median"] / np.median(_samples(1e-3, 0))
+        bare["benchmarks"][0]["stats"]["median"] / np.median(lognormal_samples(1e-3, 0))
     )
     assert "raw samples missing" in result.of_severity(Severity.WARNING)[0].message
 
@@ -338,7 +333,7 @@ def test_drift_of_the_unchanged_reference_is_pointed_out(tmp_path: Path) -> None
     def run(name: str, factor: float, seed: int) -> Path:
         records = [_record(1e-3 * factor, seed)]  # torch-native
         ref = BenchmarkRecord.for_case(
-            "torch-ref", CASE, "cpu", samples_s=_samples(2e-3 * factor, seed + 1), threads=1
+            "torch-ref", CASE, "cpu", samples_s=lognormal_samples(2e-3 * factor, seed + 1), threads=1
         )
         return _doc(tmp_path, name, benchmarks=[*records, ref.to_dict()])
 

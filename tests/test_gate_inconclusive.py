@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gate_helpers import CASE, lognormal_samples
 
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import Backend, Prepared
 from lstm_bench.bench.timer import TimerSettings
-from lstm_bench.bench.workloads import Case, Workload
+from lstm_bench.bench.workloads import Case
 from lstm_bench.cli import main
 from lstm_bench.errors import UsageError
 from lstm_bench.gate import ab
@@ -27,8 +28,6 @@ from lstm_bench.gate.stats import RatioEstimate, Verdict, decide
 from lstm_bench.kinds import Kind
 from lstm_bench.report.views.comparison import comparison_rows
 from lstm_bench.results import new_document, save_results
-
-CASE = Case(Kind.LSTM, Workload.FORWARD, 64, 64, 16, 50)
 
 
 def _estimate(ratio: float, low: float, high: float, p: float) -> RatioEstimate:
@@ -53,7 +52,7 @@ def test_decide_needs_the_interval_inside_the_threshold_for_ok(
 
 
 def _doc(tmp_path: Path, name: str, median: float, sigma: float, n: int, seed: int) -> Path:
-    samples = tuple(float(x) for x in np.random.default_rng(seed).lognormal(math.log(median), sigma, n))
+    samples = lognormal_samples(median, seed, n, sigma)
     record = BenchmarkRecord.for_case("torch-native", CASE, "cpu", samples_s=samples, threads=1)
     doc = new_document("bench", environment={"cpu_model": "Test CPU", "torch_threads": 1})
     doc["benchmarks"] = [record.to_dict()]

@@ -18,6 +18,7 @@ path of the LSTM is not covered by the bound (that is the point of the LSTM).
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,12 @@ class JacobianNorm:
             "iterations": self.iterations,
             "max": self.max,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JacobianNorm:
+        """Inverse of ``to_dict``."""
+        norms = tuple(float(v) for v in data["norms"])
+        return cls(int(data["t"]), int(data["steps"]), norms, int(data["iterations"]))
 
 
 def _per_sequence_norm(v: Tensor) -> Tensor:

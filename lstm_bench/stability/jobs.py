@@ -199,14 +199,7 @@ class DiagnosticResult:
             job,
             status,
             None if data.get("profile") is None else GradientProfile.from_dict(data["profile"]),
-            None
-            if jac is None
-            else JacobianNorm(
-                int(jac["t"]),
-                int(jac["steps"]),
-                tuple(float(v) for v in jac["norms"]),
-                int(jac["iterations"]),
-            ),
+            None if jac is None else JacobianNorm.from_dict(jac),
             None if data.get("spectrum") is None else WhhSpectrum.from_dict(data["spectrum"]),
             data.get("error"),
             float(data.get("wall_seconds", 0.0)),
