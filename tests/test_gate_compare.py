@@ -14,6 +14,8 @@ from gate_helpers import CASE, lognormal_samples
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.workloads import Case, Workload
 from lstm_bench.cli import main
+from lstm_bench.conformance.result import CheckResult, Status
+from lstm_bench.conformance.tolerances import Tolerance
 from lstm_bench.errors import UsageError
 from lstm_bench.gate.compare import Comparison, Severity, compare_documents
 from lstm_bench.gate.config import GateConfig
@@ -39,9 +41,9 @@ def _record(median: float, seed: int, case: Case = CASE, **fields: Any) -> dict[
     return {**record.to_dict(), **fields}
 
 
-def _check(name: str, status: str, error: float) -> dict[str, Any]:
-    return {"name": name, "status": status, "seconds": 0.1, "worst_error": error,
-            "tolerance": {"atol": 1e-9, "rtol": 1e-9, "why": "test"}}  # fmt: skip
+def _check(name: str, status: Status, error: float) -> dict[str, Any]:
+    tolerance = Tolerance(1e-9, 1e-9, "test")
+    return CheckResult(name, status, 0.1, examples=25, worst_error=error, tolerance=tolerance).to_dict()
 
 
 def _conformance(*checks: dict[str, Any]) -> list[dict[str, Any]]:

@@ -246,8 +246,8 @@ class CheckResult:
             name=str(data["name"]),
             status=status,
             seconds=_float(data["seconds"]),
-            examples=int(data.get("examples", 0)),
-            worst_error=_float(data.get("worst_error", 0.0)),
+            examples=int(data["examples"]),
+            worst_error=_float(data["worst_error"]),  # required: a missing error must not read as 0
             tolerance=None if tolerance is None else Tolerance.from_dict(tolerance),
             reason=str(data.get("reason", "")),
             tensors=tuple(TensorError.from_dict(t) for t in data.get("tensors", ())),
@@ -337,7 +337,9 @@ class ConformanceReport:
             device=str(data["device"]),
             seed=int(data["seed"]),
             seconds=_float(data["seconds"]),
-            results=tuple(CheckResult.from_dict(r) for r in data.get("checks", ())),
+            results=tuple(
+                CheckResult.from_dict(r) for r in data["checks"]
+            ),  # required: none is not "all passed"
             capabilities=dict(data.get("capabilities", {})),
             layout=dict(data.get("layout", {})),
             preconditions={str(k): str(v) for k, v in data.get("preconditions", {}).items()},

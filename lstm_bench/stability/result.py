@@ -203,6 +203,11 @@ class StabilityReport:
                 return group.longest_horizon
         return None
 
+    @property
+    def chance_accuracy(self) -> dict[str, float]:
+        """Task name -> the accuracy of guessing (the dashed line of an accuracy plot)."""
+        return {str(t["task"]): float(t["chance_accuracy"]) for t in self.tasks if "chance_accuracy" in t}
+
     def model_for(self, spec: str, kind: str) -> ModelSpec | None:
         """The sweep's model that stands for implementation ``spec`` of ``kind``, or None.
 

@@ -108,7 +108,7 @@ def recall_view(sources: Sequence[Source]) -> tuple[list[Figure], Table | None]:
         report = source.results.stability
         if report is None:
             continue
-        chance = {str(t["task"]): float(t["chance_accuracy"]) for t in report.tasks if "chance_accuracy" in t}
+        chance = report.chance_accuracy
         by_task: dict[str, list[plots.Series]] = {}
         for group in report.summary:
             points, cells = [], []
