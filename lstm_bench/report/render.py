@@ -69,9 +69,12 @@ def render_html(
     ``comparison`` is ``lstm_bench.gate``'s baseline comparison; when given, its regressions and
     improvements are shown first after the verdict.
     """
+    typed = [
+        d if isinstance(d, Source) else as_document(d, f"input {i + 1}") for i, d in enumerate(documents)
+    ]
     sources = [
         d if isinstance(d, Source) else Source(source_label(d, i, len(documents)), d)
-        for i, d in enumerate(documents)
+        for i, d in enumerate(typed)
     ]
     return render_view(build_report(sources, comparison, title))
 

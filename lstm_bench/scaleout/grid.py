@@ -26,8 +26,9 @@ from lstm_bench.bench.section import BenchmarkConditions, BenchmarkSection
 from lstm_bench.bench.timer import TimerSettings, clock_for_device
 from lstm_bench.bench.workloads import Case
 from lstm_bench.kinds import Kind
+from lstm_bench.progress import RunProgress
 from lstm_bench.scaleout.executors import exclusive_slots
-from lstm_bench.scaleout.runner import JobOutcome, RunProgress, run_jobs
+from lstm_bench.scaleout.runner import JobOutcome, run_jobs
 
 __all__ = ["GridRun", "GridShare", "HostRun", "run_grid", "run_share"]
 
