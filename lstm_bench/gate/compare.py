@@ -15,12 +15,12 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.stats import median
 from lstm_bench.documents import ResultsDocument, as_document
 from lstm_bench.errors import UsageError
 from lstm_bench.gate.config import GateConfig
 from lstm_bench.gate.documents import (
-    BenchEntry,
     StabilityEntry,
     bench_entries,
     conformance_outcomes,
@@ -149,7 +149,7 @@ def compare_timing(
     )
 
 
-def _status_finding(name: str, old: BenchEntry, new: BenchEntry) -> Finding | None:
+def _status_finding(name: str, old: BenchmarkRecord, new: BenchmarkRecord) -> Finding | None:
     """A benchmark that ran before and raises now is a regression; other non-ok statuses are warnings."""
     if new.status == "error" and old.status != "error":
         return Finding(
@@ -167,7 +167,7 @@ def _status_finding(name: str, old: BenchEntry, new: BenchEntry) -> Finding | No
 
 
 def compare_benchmarks(
-    baseline: Mapping[str, BenchEntry], candidate: Mapping[str, BenchEntry], config: GateConfig
+    baseline: Mapping[str, BenchmarkRecord], candidate: Mapping[str, BenchmarkRecord], config: GateConfig
 ) -> tuple[list[TimingComparison], list[Finding]]:
     """Timing comparisons of benchmarks in both; findings for mismatched, failed, missing or new ones."""
     timings: list[TimingComparison] = []
@@ -195,7 +195,7 @@ def compare_benchmarks(
         if status is not None:
             findings.append(status)
             continue
-        if len(old.samples) < 2 or len(new.samples) < 2:
+        if len(old.samples_s) < 2 or len(new.samples_s) < 2:
             if old.median_s is None or new.median_s is None:
                 findings.append(
                     Finding(
@@ -214,7 +214,7 @@ def compare_benchmarks(
         medians = (
             (old.median_s, new.median_s) if old.median_s is not None and new.median_s is not None else None
         )
-        timings.append(compare_timing(name, old.samples, new.samples, config, medians=medians))
+        timings.append(compare_timing(name, old.samples_s, new.samples_s, config, medians=medians))
     for name in sorted(candidate.keys() - baseline.keys()):
         findings.append(
             Finding("benchmarks", name, Severity.NOTE, "new in the candidate: no baseline to compare with")
@@ -226,7 +226,9 @@ def compare_benchmarks(
 REFERENCE_BACKEND = "torch-native"  # code that does not change between a baseline and a candidate run
 
 
-def drift_findings(timings: Sequence[TimingComparison], entries: Mapping[str, BenchEntry]) -> list[Finding]:
+def drift_findings(
+    timings: Sequence[TimingComparison], entries: Mapping[str, BenchmarkRecord]
+) -> list[Finding]:
     """Warnings where the reference backend, whose code did not change, moved as much as a regression did.
 
     Two runs see different machines (other load, frequency): when ``torch-native`` on the same

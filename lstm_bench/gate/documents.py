@@ -1,7 +1,7 @@
 """The gate's inputs, read from typed results documents (``lstm_bench.documents.ResultsDocument``).
 
-* ``bench_entries``: the benchmark records -> name -> ``BenchEntry`` (identity fields and raw
-  samples in seconds); pytest-benchmark JSON was converted when the document was read.
+* ``bench_entries``: the benchmark records by name (identity fields, status, raw samples in
+  seconds); pytest-benchmark JSON was converted when the document was read.
 * ``conformance_outcomes``: the conformance reports -> ``CheckOutcome`` per implementation run and check.
 * ``stability_entries``: the stability report -> subject -> ``StabilityEntry``;
   ``stability_profile`` its sweep size (horizons of different sweeps are not comparable).
@@ -12,59 +12,17 @@ the rules compare.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.documents import ResultsDocument
 from lstm_bench.gate.rules import CheckOutcome
 
 
-@dataclass(frozen=True)
-class BenchEntry:
-    """One benchmark of a document: what was timed (identity), its status, raw per-call samples (s).
-
-    ``median_s`` is the recorded median, for files that kept statistics but not samples.
-    """
-
-    name: str
-    samples: tuple[float, ...]
-    identity: Mapping[str, Any] = field(default_factory=dict)
-    status: str = "ok"
-    reason: str | None = None
-    median_s: float | None = None
-
-
-def _identity(record: BenchmarkRecord) -> dict[str, Any]:
-    """The fields that make two benchmarks with one name the same experiment."""
-    identity: dict[str, Any] = {
-        "backend": record.backend,
-        "device": record.device,
-        "kind": record.kind,
-        "workload": record.workload,
-        "dtype": record.dtype,
-        "threads": record.threads,
-    }
-    if record.input_size is not None:
-        identity["sizes"] = f"I={record.input_size} H={record.hidden_size} B={record.batch} T={record.steps}"
-    return {k: v for k, v in identity.items() if v is not None}
-
-
-def bench_entries(document: ResultsDocument) -> dict[str, BenchEntry]:
-    """name -> BenchEntry of every benchmark of ``document``."""
+def bench_entries(document: ResultsDocument) -> dict[str, BenchmarkRecord]:
+    """name -> record of every benchmark of ``document`` (``BenchmarkRecord.identity`` says what was timed)."""
     records = document.benchmarks.records if document.benchmarks is not None else ()
-    return {
-        record.name: BenchEntry(
-            name=record.name,
-            samples=record.samples_s,
-            identity=_identity(record),
-            status=record.status,
-            reason=record.reason,
-            median_s=record.median_s,
-        )
-        for record in records
-    }
+    return {record.name: record for record in records}
 
 
 def conformance_outcomes(document: ResultsDocument) -> list[CheckOutcome]:
