@@ -34,7 +34,7 @@ import torch
 
 from lstm_bench.conformance import equivalence, gradients
 from lstm_bench.conformance.cases import Case
-from lstm_bench.conformance.checks import NAMED_DTYPES, Context
+from lstm_bench.conformance.checks import Context
 from lstm_bench.conformance.result import Outcome
 from lstm_bench.conformance.tolerances import (
     CALIBRATED,
@@ -45,6 +45,7 @@ from lstm_bench.conformance.tolerances import (
     median_bound,
     model_bound,
 )
+from lstm_bench.dtypes import NAMED_DTYPES
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import load_impl
 

@@ -19,7 +19,6 @@ __all__ = [
     "fmt_percent",
     "fmt_ratio",
     "fmt_seconds",
-    "fmt_tolerance",
 ]
 
 MISSING = "–"
@@ -85,17 +84,6 @@ def fmt_error(value: Any) -> str:
     if math.isinf(error):
         return "∞" if error > 0 else "-∞"
     return "0" if error == 0 else f"{error:.1e}"
-
-
-def fmt_tolerance(value: Any) -> str:
-    """A tolerance, as short as it is exact: 1e-10, 2e-05 -> '2e-5', 0 -> '0', 1.5e-07 -> '1.5e-7'."""
-    number = as_float(value)
-    if number is None or not math.isfinite(number):
-        return MISSING
-    if number == 0:
-        return "0"
-    mantissa, exponent = f"{number:.6e}".split("e")
-    return f"{float(mantissa):g}e{int(exponent)}"
 
 
 def fmt_gflops(value: Any) -> str:

@@ -4,9 +4,12 @@ Every command shows its progress through ``PhaseProgress``: ``run`` one per phas
 one per wave of its sweep, ``bench`` one for the GEMM peak and one for the benchmarks, ``check``
 one per implementation (silent when stderr is not a terminal: its stdout is one line per check).
 
-ETA = elapsed / done × (total − done): the mean pace so far, extrapolated. When the stream is not
-a terminal (CI logs, pipes), nothing is redrawn; only the phase's start and end lines are
-printed, so logs stay short and readable.
+ETA = elapsed / done × (total − done): the mean pace so far, extrapolated (``eta_seconds``, the
+one formula). When the stream is not a terminal (CI logs, pipes), nothing is redrawn; only the
+phase's start and end lines are printed, so logs stay short and readable.
+
+``RunProgress`` is what a run of independent jobs (``scaleout.run_jobs``) reports: the counts
+behind a progress line (done, running, retried, failed, skipped), shown with ``PhaseProgress.show_jobs``.
 """
 
 from __future__ import annotations
@@ -15,14 +18,58 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from lstm_bench.formatting import fmt_clock, fmt_seconds
 
-__all__ = ["PhaseProgress"]
+__all__ = ["PhaseProgress", "RunProgress", "eta_seconds"]
 
 _BAR = 24  # characters of the bar
 _REDRAW_S = 0.1  # minimum seconds between two redraws
+
+
+def eta_seconds(elapsed: float, done: float, total: float) -> float | None:
+    """Seconds left at the mean pace so far: elapsed / done × (total − done); None before any progress."""
+    if done <= 0 or total <= 0:
+        return None
+    return elapsed / done * max(total - done, 0.0)
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Progress over all jobs of a run: ``done`` counts every final outcome (ok, failed or skipped).
+
+    ``retried`` counts attempts queued again, ``failed`` the jobs given up, ``skipped`` the jobs not run.
+    """
+
+    total: int
+    done: int
+    running: int
+    retried: int
+    failed: int
+    elapsed_s: float
+    skipped: int = 0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the mean pace so far (``eta_seconds``); None before the first job ends."""
+        return eta_seconds(self.elapsed_s, self.done, self.total)
+
+    def note(self) -> str:
+        """The counts besides done/total: '2 running, 1 retried, 1 failed' (empty parts left out)."""
+        parts = [f"{self.running} running"] if self.running else []
+        parts += [f"{self.retried} retried"] if self.retried else []
+        parts += [f"{self.failed} failed"] if self.failed else []
+        parts += [f"{self.skipped} skipped"] if self.skipped else []
+        return ", ".join(parts)
+
+    def line(self) -> str:
+        """'12/40 jobs, 2 running, 1 failed, 95 s elapsed, ETA 222 s'."""
+        eta = self.eta_s
+        parts = [f"{self.done}/{self.total} jobs", self.note(), f"{self.elapsed_s:.0f} s elapsed"]
+        parts.append("ETA --" if eta is None else f"ETA {eta:.0f} s")
+        return ", ".join(p for p in parts if p)
 
 
 class PhaseProgress:
@@ -56,10 +103,8 @@ class PhaseProgress:
         return self.clock() - self.started
 
     def eta(self) -> float | None:
-        """Seconds left at the mean pace so far, or None before any progress."""
-        if self.done <= 0 or self.total <= 0:
-            return None
-        return self.elapsed / self.done * max(self.total - self.done, 0.0)
+        """Seconds left at the mean pace so far (``eta_seconds``), or None before any progress."""
+        return eta_seconds(self.elapsed, self.done, self.total)
 
     def update(self, done: float, total: float | None = None, note: str = "") -> None:
         """Set the amount done (and optionally a new total and a short note) and redraw."""
@@ -67,6 +112,10 @@ class PhaseProgress:
             self.total = max(float(total), 0.0)
         self.done, self.note = min(float(done), self.total) if self.total else float(done), note
         self._draw()
+
+    def show_jobs(self, jobs: RunProgress) -> None:
+        """Show a run of jobs: its done / total, and its running, retried, failed and skipped counts as the note."""
+        self.update(jobs.done, total=jobs.total, note=jobs.note())
 
     def advance(self, amount: float = 1.0, note: str = "") -> None:
         """Add ``amount`` to the work done and redraw."""

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lstm_bench.profiles import PROFILES, register_profiles
+from lstm_bench.hypothesis_profiles import HYPOTHESIS_PROFILES, register_hypothesis_profiles
 
 if TYPE_CHECKING:
     from lstm_bench.loader import LoadedImpl
 
-register_profiles()
+register_hypothesis_profiles()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,7 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--lstm-bench-profile",
         default=None,
-        choices=PROFILES,
+        choices=HYPOTHESIS_PROFILES,
         help="Hypothesis profile for lstm-bench suites (default: ci when $CI is set, else dev)",
     )
 

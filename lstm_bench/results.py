@@ -7,11 +7,11 @@ Top level::
      "conformance": [...], "benchmarks": [...], "stability": {...}}
 
 Each section is owned by its module (``lstm_bench.conformance``, ``lstm_bench.bench``,
-``lstm_bench.stability``), which defines its records' ``to_dict`` / ``from_dict``. A section a
-run did not produce is absent. Benchmark documents also carry ``"peak"`` (the GEMM peak per
+``lstm_bench.stability``), which defines its records' ``to_dict`` / ``from_dict``; readers type a
+loaded document with ``lstm_bench.documents.ResultsDocument``. A section a run did not produce is absent. Benchmark documents also carry ``"peak"`` (the GEMM peak per
 device and dtype, measured in the same run) and ``"benchmark_run"`` (suite, threads, timer, FLOP
 model, load before/after), owned by ``lstm_bench.bench``; ``lstm-bench run`` adds ``"gates"``
-(gate activation histograms, owned by ``lstm_bench.orchestration.gates``). ``load_results`` also recognises pytest-benchmark's
+(gate activation histograms, owned by ``lstm_bench.stability.activations``). ``load_results`` also recognises pytest-benchmark's
 ``--benchmark-json`` files and reports them as ``"format": "pytest-benchmark"``.
 """
 

@@ -1,11 +1,20 @@
-"""Helpers of the gate's tests: scipy.stats for the cross-checks, required where CI is set."""
+"""Helpers of the gate's tests: scipy.stats for the cross-checks (required where CI is set), seeded
+timing samples and the benchmark case the document tests compare."""
 
 from __future__ import annotations
 
+import math
 import os
 from types import ModuleType
 
+import numpy as np
 import pytest
+
+from lstm_bench.bench.workloads import Case, Workload
+from lstm_bench.kinds import Kind
+
+#: The benchmark case the gate's document tests time: an LSTM forward, I=H=64, B=16, T=50.
+CASE = Case(Kind.LSTM, Workload.FORWARD, 64, 64, 16, 50)
 
 
 def scipy_stats() -> ModuleType:
@@ -15,3 +24,8 @@ def scipy_stats() -> ModuleType:
 
         return scipy.stats
     return pytest.importorskip("scipy.stats")
+
+
+def lognormal_samples(median: float, seed: int, n: int = 60, sigma: float = 0.02) -> tuple[float, ...]:
+    """``n`` seeded per-call times around ``median`` (log-normal with relative spread ``sigma``)."""
+    return tuple(float(x) for x in np.random.default_rng(seed).lognormal(math.log(median), sigma, n))

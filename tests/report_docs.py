@@ -136,24 +136,57 @@ def summary(label: str, accuracies: dict[int, list[float]]) -> dict[str, Any]:
     return {"model": label, "task": "recall", "longest_horizon": longest, "horizons": horizons}
 
 
+def stability_report(
+    summaries: list[dict[str, Any]],
+    diagnostics: list[dict[str, Any]],
+    models: list[dict[str, Any]],
+    profile: str = "quick",
+    horizons: tuple[int, ...] = (10, 20, 40),
+) -> dict[str, Any]:
+    """A ``StabilityReport.to_dict()`` holding the given summaries, diagnostics and models (no jobs)."""
+    from lstm_bench.stability.jobs import DiagnosticResult
+    from lstm_bench.stability.models import ModelSpec
+    from lstm_bench.stability.recipes import DEFAULT_LSTM_RECIPE
+    from lstm_bench.stability.result import GroupSummary, StabilityReport
+    from lstm_bench.stability.trainer import TrainConfig
+
+    report = StabilityReport(
+        profile=profile,
+        settings={"seeds": 2, "horizons": list(horizons)},
+        train_config=TrainConfig(),
+        recipe=DEFAULT_LSTM_RECIPE.to_dict(),
+        tasks=({"task": "recall", "chance_accuracy": 0.125, "baseline_loss": math.log(8)},),
+        models=tuple(ModelSpec.from_dict(m) for m in models),
+        jobs=(),
+        diagnostics=tuple(DiagnosticResult.from_dict(d) for d in diagnostics),
+        wall_seconds=10.0,
+        summary=tuple(GroupSummary.from_dict(s) for s in summaries),
+    )
+    return report.to_dict()
+
+
+def model(kind: str, init: str, impl: str | None = None, hidden: int = 64) -> dict[str, Any]:
+    """One ``ModelSpec.to_dict()``."""
+    from lstm_bench.kinds import Kind
+    from lstm_bench.stability.models import ModelSpec
+
+    return ModelSpec(Kind(kind), init, hidden, impl).to_dict()
+
+
 def stability_section(extra: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
     """A ``StabilityReport.to_dict()``: tanh RNN vanishing and failing beyond T = 10, chrono LSTM fine to T = 40."""
-    return {
-        "profile": "quick",
-        "tasks": [{"task": "recall", "chance_accuracy": 0.125, "baseline_loss": math.log(8)}],
-        "diagnostics": [
-            diagnostic("tanh RNN", "rnn", "default", 100, 0.5),
-            diagnostic("LSTM (chrono)", "lstm", "chrono", 100, 0.99),
-        ],
-        "summary": [
+    return stability_report(
+        [
             summary("tanh RNN", {10: [1.0, 1.0], 20: [0.4, 0.5], 40: [0.13, 0.12]}),
             summary("LSTM (chrono)", {10: [1.0, 1.0], 20: [1.0, 1.0], 40: [0.995, 0.999]}),
             *extra,
         ],
-        "jobs": [],
-        "wall_seconds": 10.0,
-        "interrupted": False,
-    }
+        [
+            diagnostic("tanh RNN", "rnn", "default", 100, 0.5),
+            diagnostic("LSTM (chrono)", "lstm", "chrono", 100, 0.99),
+        ],
+        [model("rnn", "default"), model("lstm", "chrono")],
+    )
 
 
 def bench_record(

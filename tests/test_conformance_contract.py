@@ -18,12 +18,12 @@ from lstm_bench.conformance.checks import Context
 from lstm_bench.conformance.contract import CHECKS, Config, boundary_cases
 from lstm_bench.conformance.render import render_report
 from lstm_bench.conformance.runner import run_conformance
-from lstm_bench.conformance.search import PROFILE_OF_HYPOTHESIS
+from lstm_bench.conformance.search import CHECK_SIZE_OF_HYPOTHESIS
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import load_impl
 
 IMPLS = Path(__file__).parent / "impls"
-PROFILE = PROFILE_OF_HYPOTHESIS["ci" if os.environ.get("CI") else "dev"]
+PROFILE = CHECK_SIZE_OF_HYPOTHESIS["ci" if os.environ.get("CI") else "dev"]
 CONTRACT = [c.name for c in CHECKS] + ["gradients.directional", "invariants.determinism"]
 #: Bugs on one optional axis only: every other contract check passes them.
 ISOLATED = {

@@ -14,13 +14,13 @@ from impls.broken.catalogue import CATALOGUE, CORRECT, Planted
 
 from lstm_bench.conformance import replay, run_check, run_conformance
 from lstm_bench.conformance.render import render_report
-from lstm_bench.conformance.search import PROFILE_OF_HYPOTHESIS
+from lstm_bench.conformance.search import CHECK_SIZE_OF_HYPOTHESIS
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import load_impl
 
 IMPLS = Path(__file__).parent / "impls"
 #: quick under the dev profile, default under CI (the ci profile): as the suite does.
-PROFILE = PROFILE_OF_HYPOTHESIS["ci" if os.environ.get("CI") else "dev"]
+PROFILE = CHECK_SIZE_OF_HYPOTHESIS["ci" if os.environ.get("CI") else "dev"]
 
 
 @pytest.fixture(autouse=True)

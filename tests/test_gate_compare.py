@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import report_docs
+from gate_helpers import CASE, lognormal_samples
 
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.workloads import Case, Workload
 from lstm_bench.cli import main
+from lstm_bench.conformance.result import CheckResult, Status
+from lstm_bench.conformance.tolerances import Tolerance
 from lstm_bench.errors import UsageError
 from lstm_bench.gate.compare import Comparison, Severity, compare_documents
 from lstm_bench.gate.config import GateConfig
@@ -28,24 +31,19 @@ ENV = {
     "torch_threads": 1,
     "git_commit": "abc123",
 }
-CASE = Case(Kind.LSTM, Workload.FORWARD, 64, 64, 16, 50)
 CONFIG = GateConfig(max_slowdown=0.03, alpha=0.01)
-
-
-def _samples(median: float, seed: int, n: int = 60) -> tuple[float, ...]:
-    return tuple(float(x) for x in np.random.default_rng(seed).lognormal(math.log(median), 0.02, n))
 
 
 def _record(median: float, seed: int, case: Case = CASE, **fields: Any) -> dict[str, Any]:
     record = BenchmarkRecord.for_case(
-        "torch-native", case, "cpu", samples_s=_samples(median, seed), threads=1
+        "torch-native", case, "cpu", samples_s=lognormal_samples(median, seed), threads=1
     )
     return {**record.to_dict(), **fields}
 
 
-def _check(name: str, status: str, error: float) -> dict[str, Any]:
-    return {"name": name, "status": status, "seconds": 0.1, "worst_error": error,
-            "tolerance": {"atol": 1e-9, "rtol": 1e-9, "why": "test"}}  # fmt: skip
+def _check(name: str, status: Status, error: float) -> dict[str, Any]:
+    tolerance = Tolerance(1e-9, 1e-9, "test")
+    return CheckResult(name, status, 0.1, examples=25, worst_error=error, tolerance=tolerance).to_dict()
 
 
 def _conformance(*checks: dict[str, Any]) -> list[dict[str, Any]]:
@@ -152,7 +150,7 @@ def test_conformance_regressions(tmp_path: Path) -> None:
 
 def test_pytest_benchmark_json_is_accepted(tmp_path: Path) -> None:
     def pb(median: float, seed: int) -> dict[str, Any]:
-        data = list(_samples(median, seed))
+        data = list(lognormal_samples(median, seed))
         stats = {"data": data, "median": float(np.median(data)), "mean": float(np.mean(data)), "min": min(data),
                  "max": max(data), "q1": data[0], "q3": data[1], "rounds": len(data), "iterations": 1}  # fmt: skip
         return {"machine_info": {"node": "ci"}, "commit_info": {"id": "f00d"},
@@ -163,15 +161,17 @@ def test_pytest_benchmark_json_is_accepted(tmp_path: Path) -> None:
     result = _compare(tmp_path / "a.json", tmp_path / "b.json")
     assert result.timings[0].name == "suite.py::test_lstm"
     assert result.timings[0].verdict is Verdict.REGRESSION
-    # Saved without --benchmark-save-data: medians only, no test, and a warning that says so.
+    # Saved without --benchmark-save-data: medians only, no test (inconclusive), and a warning that says so.
     bare = pb(1.2e-3, 1)
     del bare["benchmarks"][0]["stats"]["data"]
     (tmp_path / "c.json").write_text(json.dumps(bare))
     result = _compare(tmp_path / "a.json", tmp_path / "c.json")
     (timing,) = result.timings
-    assert timing.estimate is None and timing.verdict is Verdict.UNCHANGED and "not tested" in timing.reason
+    assert (
+        timing.estimate is None and timing.verdict is Verdict.INCONCLUSIVE and "not tested" in timing.reason
+    )
     assert timing.ratio == pytest.approx(
-        bare["benchmarks"][0]["stats"]["median"] / np.median(_samples(1e-3, 0))
+        bare["benchmarks"][0]["stats"]["median"] / np.median(lognormal_samples(1e-3, 0))
     )
     assert "raw samples missing" in result.of_severity(Severity.WARNING)[0].message
 
@@ -268,8 +268,8 @@ def _stability(
     horizons: dict[str, list[int]], decay: float, cell: float, profile: str = "quick"
 ) -> dict[str, Any]:
     """A "stability" section: ``horizons`` maps a model label to the horizons it solved of 10, 20, 40."""
+    from lstm_bench.stability.gradient_norms import GradientProfile
     from lstm_bench.stability.models import ModelSpec
-    from lstm_bench.stability.profiles import GradientProfile
     from lstm_bench.stability.result import GroupSummary, HorizonOutcome
 
     summary = [
@@ -290,7 +290,7 @@ def _stability(
             "profile": grad.to_dict(),
         }
     ]
-    return {"profile": profile, "summary": summary, "diagnostics": diagnostics, "interrupted": False}
+    return report_docs.stability_report(summary, diagnostics, [spec.to_dict()], profile)
 
 
 def test_stability_regressions(tmp_path: Path) -> None:
@@ -335,7 +335,7 @@ def test_drift_of_the_unchanged_reference_is_pointed_out(tmp_path: Path) -> None
     def run(name: str, factor: float, seed: int) -> Path:
         records = [_record(1e-3 * factor, seed)]  # torch-native
         ref = BenchmarkRecord.for_case(
-            "torch-ref", CASE, "cpu", samples_s=_samples(2e-3 * factor, seed + 1), threads=1
+            "torch-ref", CASE, "cpu", samples_s=lognormal_samples(2e-3 * factor, seed + 1), threads=1
         )
         return _doc(tmp_path, name, benchmarks=[*records, ref.to_dict()])
 

@@ -7,27 +7,27 @@ import itertools
 import json
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from gate_helpers import CASE, lognormal_samples
 
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import Backend, Prepared
 from lstm_bench.bench.timer import TimerSettings
-from lstm_bench.bench.workloads import Case, Workload
+from lstm_bench.bench.workloads import Case
 from lstm_bench.cli import main
 from lstm_bench.errors import UsageError
 from lstm_bench.gate import ab
 from lstm_bench.gate.config import GateConfig
 from lstm_bench.gate.interleave import Budget
-from lstm_bench.gate.result import Comparison
+from lstm_bench.gate.result import Comparison, TimingComparison
 from lstm_bench.gate.stats import RatioEstimate, Verdict, decide
 from lstm_bench.kinds import Kind
 from lstm_bench.report.views.comparison import comparison_rows
 from lstm_bench.results import new_document, save_results
-
-CASE = Case(Kind.LSTM, Workload.FORWARD, 64, 64, 16, 50)
 
 
 def _estimate(ratio: float, low: float, high: float, p: float) -> RatioEstimate:
@@ -52,7 +52,7 @@ def test_decide_needs_the_interval_inside_the_threshold_for_ok(
 
 
 def _doc(tmp_path: Path, name: str, median: float, sigma: float, n: int, seed: int) -> Path:
-    samples = tuple(float(x) for x in np.random.default_rng(seed).lognormal(math.log(median), sigma, n))
+    samples = lognormal_samples(median, seed, n, sigma)
     record = BenchmarkRecord.for_case("torch-native", CASE, "cpu", samples_s=samples, threads=1)
     doc = new_document("bench", environment={"cpu_model": "Test CPU", "torch_threads": 1})
     doc["benchmarks"] = [record.to_dict()]
@@ -86,13 +86,12 @@ def test_compare_exits_1_on_inconclusive_unless_allowed(
 
 
 def test_report_view_shows_inconclusive_rows() -> None:
-    timing = {"name": "t", "baseline_median_s": 1e-3, "candidate_median_s": 1.01e-3, "ratio": 1.01,
-              "estimate": {"low": 0.95, "high": 1.08, "p_value": 0.4}, "verdict": "inconclusive",
-              "reason": "cannot decide", "pairs": 150}  # fmt: skip
-    ok = {**timing, "name": "u", "verdict": "unchanged", "pairs": 16}
-    rows, summary = comparison_rows(
-        {"timings": [ok, timing], "findings": [], "candidate": "c", "baseline": "b"}
+    estimate = RatioEstimate(1.01, 0.95, 1.08, 0.95, 0.4, "test", True, 150, 150)
+    timing = TimingComparison(
+        "t", 1e-3, 1.01e-3, estimate, Verdict.INCONCLUSIVE, "cannot decide", 0.03, pairs=150
     )
+    ok = replace(timing, name="u", verdict=Verdict.UNCHANGED, pairs=16)
+    rows, summary = comparison_rows(Comparison("b", "c", GateConfig(), timings=(ok, timing)))
     assert rows is not None and [r.verdict for r in rows] == ["inconclusive", "unchanged"]
     assert "1 inconclusive" in summary and rows[0].change.endswith("150 pairs")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
+from gate_helpers import lognormal_samples
 
 from lstm_bench.gate.rules import (
     CheckNowFails,
@@ -20,7 +20,7 @@ from lstm_bench.gate.rules import (
 
 
 def _times(median: float, n: int, seed: int, spread: float = 0.02) -> list[float]:
-    return list(np.random.default_rng(seed).lognormal(math.log(median), spread, n))
+    return list(lognormal_samples(median, seed, n, spread))
 
 
 def test_timing_rule_needs_threshold_and_significance() -> None:

@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "lstm_bench.testing",
             "lstm_bench.suites",
             "lstm_bench.pytest_plugin",  # the pytest entry point; the suites' conftests use it
+            "lstm_bench.documents",  # the typed results document: reads every capability's section
         ),
     ),
     # reference, kinds, loader, adapters (what the loader builds foreign layers with), probe, results, ...

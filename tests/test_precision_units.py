@@ -122,7 +122,7 @@ def test_report_view_shows_the_accuracy_column_and_model_share() -> None:
         tolerance=reduced_tolerance("equivalence", "bfloat16"),
         accuracy=Accuracy("bfloat16", 5.0, 0.25, 20.0),
     )
-    row = _check_row(result.to_dict())
+    row = _check_row(result)
     assert row.accuracy == "5 / 0.25"
     assert "bound 20u" in row.accuracy_title
     assert row.headroom == "25.0 %"  # 5u of a 20u bound

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_bench.orchestration.gates import BINS, GateModel, gate_section
+from lstm_bench.stability.activations import BINS, GateModel, gate_section
 
 STEPS, BATCH, INPUT, HIDDEN = 12, 4, 5, 8
 

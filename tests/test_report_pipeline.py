@@ -176,11 +176,11 @@ def test_progress_is_quiet_off_a_terminal() -> None:
 def test_parallel_phases_use_the_scaleout_executor() -> None:
     """Conformance and the sweep run on scale-out's executors (one job runner for every command)."""
     from lstm_bench.orchestration.phases import _executor
-    from lstm_bench.orchestration.pipeline import RUN_PROFILES
+    from lstm_bench.orchestration.pipeline import RUN_SIZES
     from lstm_bench.scaleout.executors import LocalPool
 
     def ctx(**options: Any) -> RunContext:
-        return RunContext(RunOptions(**options), RUN_PROFILES["quick"], {})
+        return RunContext(RunOptions(**options), RUN_SIZES["quick"], {})
 
     pool = _executor(ctx(workers=2), jobs=5)
     assert isinstance(pool, LocalPool) and pool.workers == 2 and pool.threads == 1
@@ -196,7 +196,7 @@ def test_run_sweeps_are_budgeted_in_steps_with_the_wall_clock_only_a_cap(
 ) -> None:
     """The run's sweep is ``stability.budgets.RUN_SWEEPS[profile]``: a binding step budget on one thread."""
     from lstm_bench.orchestration.phases import stability_phase
-    from lstm_bench.orchestration.pipeline import RUN_PROFILES
+    from lstm_bench.orchestration.pipeline import RUN_SIZES
     from lstm_bench.stability.budgets import RUN_SWEEPS
 
     seen: list[Any] = []
@@ -209,11 +209,11 @@ def test_run_sweeps_are_budgeted_in_steps_with_the_wall_clock_only_a_cap(
         raise Stop
 
     monkeypatch.setattr("lstm_bench.stability.sweep.run_sweep", capture)
-    ctx = RunContext(RunOptions(profile=profile, workers=1), RUN_PROFILES[profile], {})
+    ctx = RunContext(RunOptions(profile=profile, workers=1), RUN_SIZES[profile], {})
     with pytest.raises(Stop):
         stability_phase(ctx, PhaseProgress("stability", 0, stream=io.StringIO()))
     (plan,) = seen
-    sweep = RUN_SWEEPS[RUN_PROFILES[profile].sweep]
+    sweep = RUN_SWEEPS[RUN_SIZES[profile].sweep]
     assert plan.profile == sweep and plan.config.max_steps == sweep.max_steps < 10_000
     assert plan.config.threads == 1
     # the cap is a safety net: at least 10 ms a step at the longest horizon (several times a calm step)
@@ -225,7 +225,7 @@ def test_every_impl_is_loaded_once_per_run(monkeypatch: pytest.MonkeyPatch) -> N
     import lstm_bench.loader
     from lstm_bench.kinds import Kind
     from lstm_bench.orchestration.phases import _kinds, implementations
-    from lstm_bench.orchestration.pipeline import RUN_PROFILES
+    from lstm_bench.orchestration.pipeline import RUN_SIZES
 
     real = lstm_bench.loader.load_impl
     loads: list[str] = []
@@ -235,11 +235,11 @@ def test_every_impl_is_loaded_once_per_run(monkeypatch: pytest.MonkeyPatch) -> N
         return real(spec, *args, **kwargs)
 
     monkeypatch.setattr(lstm_bench.loader, "load_impl", counting)
-    ctx = RunContext(RunOptions(impls=("torch.nn:GRU",), profile="quick"), RUN_PROFILES["quick"], {})
+    ctx = RunContext(RunOptions(impls=("torch.nn:GRU",), profile="quick"), RUN_SIZES["quick"], {})
     assert implementations(ctx)[-1] == ("torch.nn:GRU", "gru")
     assert _kinds(ctx) == [Kind.LSTM, Kind.GRU] and _kinds(ctx) == [Kind.LSTM, Kind.GRU]
     assert loads == ["torch.nn:GRU"]
     preloaded = RunContext(
-        RunOptions(impls=("torch.nn:GRU",), loaded=ctx.impls), RUN_PROFILES["quick"], {}, ctx.impls
+        RunOptions(impls=("torch.nn:GRU",), loaded=ctx.impls), RUN_SIZES["quick"], {}, ctx.impls
     )
     assert implementations(preloaded)[-1] == ("torch.nn:GRU", "gru") and loads == ["torch.nn:GRU"]

@@ -104,6 +104,7 @@ def test_speedup_and_longest_horizon_come_from_the_results() -> None:
     document["benchmarks"].append(docs.bench_record("impl:mypkg:Fused", ours))
     document["conformance"].append(docs.conformance_report("mypkg:Fused"))
     document["stability"]["summary"].append(docs.summary("mypkg:Fused", {10: [1.0], 80: [1.0], 160: [0.5]}))
+    document["stability"]["models"].append(docs.model("lstm", "xavier+chrono", impl="mypkg:Fused"))
     view = build_report([Source("run", document)])
     card = next(v for v in view.verdicts if v.name == "mypkg:Fused")
     assert card.speed == f"{native / ours:.2f}× torch-native speed (geomean of 1 cases)"
@@ -200,35 +201,25 @@ def test_missing_sections_are_stated_not_hidden() -> None:
 
 
 def test_baseline_comparison_colours_regressions_and_improvements() -> None:
-    def timing(name: str, old: float, new: float, verdict: str) -> dict[str, Any]:
-        estimate = {"ratio": new / old, "low": new / old * 0.95, "high": new / old * 1.05, "p_value": 0.001}
-        return {
-            "name": name,
-            "baseline_median_s": old,
-            "candidate_median_s": new,
-            "ratio": new / old,
-            "estimate": estimate,
-            "verdict": verdict,
-            "reason": "test",
-        }
+    from lstm_bench.gate.config import GateConfig
+    from lstm_bench.gate.result import Comparison, Finding, Severity, TimingComparison
+    from lstm_bench.gate.stats import RatioEstimate, Verdict
 
-    comparison = {
-        "baseline": "main",
-        "candidate": "pr",
-        "regressed": True,
-        "timings": [
+    def timing(name: str, old: float, new: float, verdict: str) -> TimingComparison:
+        ratio = new / old
+        estimate = RatioEstimate(ratio, ratio * 0.95, ratio * 1.05, 0.95, 0.001, "test", False, 20, 20)
+        return TimingComparison(name, old, new, estimate, Verdict(verdict), "test", 0.03)
+
+    comparison = Comparison(
+        baseline="main",
+        candidate="pr",
+        config=GateConfig(),
+        timings=(
             timing("lstm fwd+bwd", 0.07, 0.09, "regression"),
             timing("gru fwd", 0.05, 0.04, "improvement"),
-        ],
-        "findings": [
-            {
-                "area": "conformance",
-                "subject": "x :: equivalence",
-                "severity": "regression",
-                "message": "fails now",
-            }
-        ],
-    }
+        ),
+        findings=(Finding("conformance", "x :: equivalence", Severity.REGRESSION, "fails now"),),
+    )
     html = render_html([docs.document()], comparison=comparison)
     assert parse_strict(html).errors == []
     assert re.search(r'<tr class="regression"><td class="mono">lstm fwd\+bwd</td>', html)

@@ -14,14 +14,14 @@ from lstm_bench.cli import main
 from lstm_bench.kinds import Kind
 from lstm_bench.stability import sweep
 from lstm_bench.stability.models import ModelSpec
-from lstm_bench.stability.sweep import SweepProfile
+from lstm_bench.stability.sweep import SweepSize
 
 
 @pytest.fixture
 def tiny_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
     """``--profile quick`` as a seconds-long sweep of two small models (step budgets: deterministic)."""
-    profile = SweepProfile("quick", (5, 10), seeds=2, max_seconds=600, max_steps=40, diagnostic_horizons=(6,))
-    monkeypatch.setitem(sweep.SWEEP_PROFILES, "quick", profile)
+    profile = SweepSize("quick", (5, 10), seeds=2, max_seconds=600, max_steps=40, diagnostic_horizons=(6,))
+    monkeypatch.setitem(sweep.SWEEP_SIZES, "quick", profile)
     monkeypatch.setattr(
         sweep, "BUILTIN_MODELS", (ModelSpec(Kind.RNN_TANH, "default", 8), ModelSpec(Kind.LSTM, "chrono", 8))
     )

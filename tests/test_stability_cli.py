@@ -15,14 +15,14 @@ from lstm_bench.cli import main
 from lstm_bench.kinds import Kind
 from lstm_bench.stability import sweep
 from lstm_bench.stability.models import ModelSpec
-from lstm_bench.stability.sweep import SweepProfile
+from lstm_bench.stability.sweep import SweepSize
 
 
 @pytest.fixture
 def tiny_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make ``--profile quick`` a seconds-long sweep of two small built-in models."""
-    profile = SweepProfile("quick", (5, 10), seeds=1, max_seconds=60, max_steps=10, diagnostic_horizons=(6,))
-    monkeypatch.setitem(sweep.SWEEP_PROFILES, "quick", profile)
+    profile = SweepSize("quick", (5, 10), seeds=1, max_seconds=60, max_steps=10, diagnostic_horizons=(6,))
+    monkeypatch.setitem(sweep.SWEEP_SIZES, "quick", profile)
     monkeypatch.setattr(
         sweep,
         "BUILTIN_MODELS",

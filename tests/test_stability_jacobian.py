@@ -10,8 +10,8 @@ from torch import nn
 
 from lstm_bench.kinds import Kind
 from lstm_bench.reference.torch_ref import reference_module, torch_nn_module
+from lstm_bench.stability.gradient_norms import unroll_by_step
 from lstm_bench.stability.jacobian import GAMMA, jacobian_spectral_norm, whh_spectrum
-from lstm_bench.stability.profiles import unroll_by_step
 
 
 def _explicit_norms(module: nn.Module, kind: Kind, x: torch.Tensor, t: int) -> list[float]:

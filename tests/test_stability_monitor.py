@@ -9,9 +9,9 @@ import torch
 
 from lstm_bench import init
 from lstm_bench.kinds import Kind
+from lstm_bench.stability.gradient_norms import GradientProfile
 from lstm_bench.stability.models import ModelSpec, SequenceModel, build_model
 from lstm_bench.stability.monitor import MonitorConfig, MonitorEvent, TrainingMonitor
-from lstm_bench.stability.profiles import GradientProfile
 from lstm_bench.stability.remedies import Remedies
 from lstm_bench.stability.tasks import Task, make_task
 from lstm_bench.stability.trainer import TrainConfig, train_model

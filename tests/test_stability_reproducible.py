@@ -12,11 +12,11 @@ import pytest
 from lstm_bench.kinds import Kind
 from lstm_bench.scaleout.runner import without_run_details
 from lstm_bench.stability.models import ModelSpec
-from lstm_bench.stability.sweep import SweepPlan, SweepProfile, run_sweep
+from lstm_bench.stability.sweep import SweepPlan, SweepSize, run_sweep
 from lstm_bench.stability.table import format_horizons
 
 MODELS = (ModelSpec(Kind.RNN_TANH, "default", 8), ModelSpec(Kind.LSTM, "chrono", 8))
-TINY = SweepProfile("tiny", (4, 8), seeds=1, max_seconds=600, max_steps=40, diagnostic_horizons=(6,))
+TINY = SweepSize("tiny", (4, 8), seeds=1, max_seconds=600, max_steps=40, diagnostic_horizons=(6,))
 
 # Two BLAS threads multiplying matrices for at most 60 s (killed as soon as the sweep is done).
 _BURNER = """
@@ -42,7 +42,7 @@ def cpu_load() -> Iterator[None]:
         burner.wait(timeout=10)
 
 
-def _sweep(profile: SweepProfile = TINY) -> dict[str, object]:
+def _sweep(profile: SweepSize = TINY) -> dict[str, object]:
     plan = SweepPlan.create(MODELS, ("recall",), profile, seed=1, eval_every=5, eval_batch=64, probe_batch=4)
     data = run_sweep(plan).to_dict()
     return without_run_details(data)  # type: ignore[no-any-return]
@@ -64,7 +64,7 @@ def test_the_same_seeded_sweep_is_identical_beside_a_cpu_load(
 
 
 def test_a_run_stopped_by_the_safety_cap_is_timed_out_not_unlearned() -> None:
-    capped = SweepProfile("capped", (4,), seeds=1, max_seconds=1e-6, max_steps=10_000, diagnostic_horizons=())
+    capped = SweepSize("capped", (4,), seeds=1, max_seconds=1e-6, max_steps=10_000, diagnostic_horizons=())
     plan = SweepPlan.create(MODELS[:1], ("recall",), capped, seed=1, eval_every=5, profiles=False)
     report = run_sweep(plan)
     (job,) = report.jobs

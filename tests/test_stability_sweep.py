@@ -37,15 +37,15 @@ from lstm_bench.stability.result import (
     impl_shortfalls,
     summarise,
 )
-from lstm_bench.stability.sweep import BUILTIN_MODELS, SweepPlan, SweepProfile, impl_model, run_sweep
+from lstm_bench.stability.sweep import BUILTIN_MODELS, SweepPlan, SweepSize, impl_model, run_sweep
 from lstm_bench.stability.table import format_breakdowns
 from lstm_bench.stability.trainer import CurvePoint, TrainConfig, TrainResult
 
-TINY = SweepProfile("tiny", (4, 8), seeds=2, max_seconds=600, max_steps=15, diagnostic_horizons=(6,))
+TINY = SweepSize("tiny", (4, 8), seeds=2, max_seconds=600, max_steps=15, diagnostic_horizons=(6,))
 MODELS = (ModelSpec(Kind.RNN_TANH, "default", 8), ModelSpec(Kind.LSTM, "xavier+chrono", 8))
 
 
-def _plan(models: tuple[ModelSpec, ...] = MODELS, profile: SweepProfile = TINY) -> SweepPlan:
+def _plan(models: tuple[ModelSpec, ...] = MODELS, profile: SweepSize = TINY) -> SweepPlan:
     return SweepPlan.create(models, ("recall",), profile, seed=3, eval_every=5, profiles=False)
 
 
@@ -79,7 +79,7 @@ def _essence(report: StabilityReport) -> list[tuple[object, ...]]:
 
 
 def test_the_same_results_serially_and_on_an_executor() -> None:
-    one_seed = SweepProfile("tiny", (4, 8), seeds=1, max_seconds=600, max_steps=15, diagnostic_horizons=(6,))
+    one_seed = SweepSize("tiny", (4, 8), seeds=1, max_seconds=600, max_steps=15, diagnostic_horizons=(6,))
     serial = run_sweep(_plan(profile=one_seed))
     with ThreadPoolExecutor(max_workers=2) as pool:
         pooled = run_sweep(_plan(profile=one_seed), executor=pool)
@@ -138,7 +138,7 @@ class _Releasing:
 
 
 def test_pending_jobs_of_a_decided_group_are_cancelled_on_an_executor() -> None:
-    profile = SweepProfile("t", (4,), seeds=3, max_seconds=600, max_steps=1, diagnostic_horizons=())
+    profile = SweepSize("t", (4,), seeds=3, max_seconds=600, max_steps=1, diagnostic_horizons=())
     with _OneAtATime() as pool:
         report = run_sweep(_plan((MODELS[0],), profile), executor=pool, reporter=_Releasing(pool))
     assert [j.status for j in report.jobs] == ["ok", "ok", "skipped"]  # seed 5 never started
@@ -192,7 +192,7 @@ def test_merge_is_order_free_and_the_longest_horizon_needs_every_shorter_one() -
 
 
 def test_a_group_that_cannot_reach_a_majority_skips_its_remaining_seeds() -> None:
-    profile = SweepProfile("t", (4,), seeds=3, max_seconds=600, max_steps=1, diagnostic_horizons=())
+    profile = SweepSize("t", (4,), seeds=3, max_seconds=600, max_steps=1, diagnostic_horizons=())
     report = run_sweep(_plan((MODELS[0],), profile))
     assert [j.status for j in report.jobs] == ["ok", "ok", "skipped"]  # 2 failures of 3: decided
     assert report.summary[0].horizons[0].ran == 2 and report.summary[0].longest_horizon is None
@@ -263,7 +263,7 @@ def test_impl_shortfalls_name_crashes_and_horizons_two_doublings_short(impl_modu
 
 
 def test_report_round_trips_through_the_results_file(tmp_path: Path) -> None:
-    report = run_sweep(_plan(profile=SweepProfile("t", (4,), 1, 600, 5, (6,))))
+    report = run_sweep(_plan(profile=SweepSize("t", (4,), 1, 600, 5, (6,))))
     path = write_json_atomic(tmp_path / "r.json", report.to_dict())
     data = json.loads(path.read_text())
     again = StabilityReport.from_dict(data)
@@ -279,9 +279,7 @@ def test_bad_plans_raise() -> None:
 
 
 def test_agreement_accuracy_by_distance_and_attractors_reaches_the_summary_and_the_table() -> None:
-    plan = SweepPlan.create(
-        MODELS[:1], ("agreement",), SweepProfile("t", (4, 8), 1, 600, 5, ()), eval_every=5
-    )
+    plan = SweepPlan.create(MODELS[:1], ("agreement",), SweepSize("t", (4, 8), 1, 600, 5, ()), eval_every=5)
     report = run_sweep(plan)
     (group,) = report.summary
     for outcome in group.horizons:
@@ -309,7 +307,7 @@ class _DeadWorkers(Executor):
 
 
 def test_a_dying_executor_gives_error_results_and_the_sweep_completes() -> None:
-    report = run_sweep(_plan(profile=SweepProfile("t", (4, 8), 1, 600, 5, (6,))), executor=_DeadWorkers())
+    report = run_sweep(_plan(profile=SweepSize("t", (4, 8), 1, 600, 5, (6,))), executor=_DeadWorkers())
     assert [d.status for d in report.diagnostics] == ["error", "error"]
     assert [j.status for j in report.jobs] == ["error", "error"]  # horizon 4 only: nobody solved it
     assert report.jobs[0].error == "worker died (BrokenProcessPool: a worker died)"

@@ -29,9 +29,10 @@ class PeakResult:
     gflops: float
     median_s: float
     samples_s: tuple[float, ...]
+    host: str | None = None  # the machine that measured it, in a scale-out grid
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields."""
+        """JSON-ready fields (``host`` only when known)."""
         return {
             "device": self.device,
             "dtype": self.dtype,
@@ -39,6 +40,7 @@ class PeakResult:
             "gflops": self.gflops,
             "median_s": self.median_s,
             "samples_s": list(self.samples_s),
+            **({"host": self.host} if self.host is not None else {}),
         }
 
     @classmethod
@@ -51,6 +53,7 @@ class PeakResult:
             float(data["gflops"]),
             float(data["median_s"]),
             tuple(float(s) for s in data.get("samples_s", ())),
+            None if data.get("host") is None else str(data["host"]),
         )
 
 

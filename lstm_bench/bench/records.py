@@ -111,6 +111,21 @@ class BenchmarkRecord:
         size = f"I{self.input_size}-H{self.hidden_size}-B{self.batch}-T{self.steps}"
         return f"{self.kind}/{self.workload}/{self.dtype}/{size}/{self.device}"
 
+    @property
+    def identity(self) -> dict[str, Any]:
+        """The fields that make two records with one name the same experiment (the known ones)."""
+        identity: dict[str, Any] = {
+            "backend": self.backend,
+            "device": self.device,
+            "kind": self.kind,
+            "workload": self.workload,
+            "dtype": self.dtype,
+            "threads": self.threads,
+        }
+        if self.input_size is not None:
+            identity["sizes"] = f"I={self.input_size} H={self.hidden_size} B={self.batch} T={self.steps}"
+        return {k: v for k, v in identity.items() if v is not None}
+
     # -- construction -------------------------------------------------------------------------
 
     @classmethod

@@ -22,6 +22,7 @@ from lstm_bench.bench.paired import paired_speedup, time_rounds
 from lstm_bench.bench.peak import PeakResult, measure_gemm_peak
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import BASELINE, Backend, BackendUnavailable, Prepared
+from lstm_bench.bench.section import BenchmarkConditions, BenchmarkSection
 from lstm_bench.bench.timer import BlockClock, Timer, TimerSettings, clock_for_device, clock_name
 from lstm_bench.bench.workloads import Case
 
@@ -46,25 +47,28 @@ class BenchmarkRun:
     seed: int
     clock: str = "wall"  # the run's block clock; a record's own ``clock`` says when its case used wall time
 
-    def sections(self) -> dict[str, Any]:
-        """The results document's "benchmarks" section, plus "peak" and "benchmark_run"."""
-        return {
-            "benchmarks": [record.to_dict() for record in self.records],
-            "peak": [peak.to_dict() for peak in self.peaks],
-            "benchmark_run": {
+    def section(self) -> BenchmarkSection:
+        """The run as the results document's benchmark part (records, peaks, conditions)."""
+        conditions = BenchmarkConditions(
+            warnings=self.warnings,
+            flop_model=FLOP_MODEL,
+            details={
                 "suite": self.suite,
                 "device": self.device,
                 "threads": self.threads,
                 "seed": self.seed,
                 "timer": self.settings.to_dict(),
                 "clock": self.clock,
-                "flop_model": FLOP_MODEL,
                 "load_before": self.load_before.to_dict(),
                 "load_after": self.load_after.to_dict(),
-                "warnings": list(self.warnings),
                 "wall_s": self.wall_s,
             },
-        }
+        )
+        return BenchmarkSection(self.records, self.peaks, conditions)
+
+    def sections(self) -> dict[str, Any]:
+        """The results document's "benchmarks" section, plus "peak" and "benchmark_run"."""
+        return self.section().to_dict()
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from lstm_bench.bench.peak import PeakResult
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import BASELINE
+from lstm_bench.bench.section import speedups as section_speedups
 from lstm_bench.formatting import fmt_seconds
 
 
@@ -21,23 +22,8 @@ def _fmt(value: float | None, pattern: str) -> str:
 
 
 def speedups(records: Iterable[BenchmarkRecord], baseline: str = BASELINE) -> dict[str, float]:
-    """record.name -> speed-up over ``baseline`` on the same case (> 1: faster than the baseline).
-
-    The paired ratio of rounds interleaved with the baseline (``record.speedup``) where the record
-    has one; otherwise (files from before interleaving, pytest-benchmark JSON) the ratio of the
-    two medians, which ``unpaired`` names so that tables can mark it.
-    """
-    records = list(records)
-    base = {r.case_key: r.median_s for r in records if r.backend == baseline and r.median_s}
-    out: dict[str, float] = {}
-    for r in records:
-        if r.speedup is not None and r.speedup.baseline == baseline:
-            out[r.name] = r.speedup.ratio
-            continue
-        reference = base.get(r.case_key)
-        if reference and r.median_s:
-            out[r.name] = reference / r.median_s
-    return out
+    """record.name -> speed-up over ``baseline`` on the same case (``section.speedups``' ratios)."""
+    return {name: speed.ratio for name, speed in section_speedups(records, baseline).items()}
 
 
 def speedup_text(record: BenchmarkRecord, ratios: dict[str, float], baseline: str = BASELINE) -> str:

@@ -30,7 +30,8 @@ EXAMPLES = (
     "lstm-bench check --impl mypkg.cells:FusedLSTM --device cuda --dtype float16",
 )
 
-PROFILE_CHOICES = ("quick", "default", "thorough")
+#: Check sizes: the keys of ``conformance.search.CHECK_SIZES`` (not imported here: it imports Hypothesis).
+CHECK_SIZE_CHOICES = ("quick", "default", "thorough")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile",
         default="default",
-        choices=PROFILE_CHOICES,
+        choices=CHECK_SIZE_CHOICES,
         help="how many cases: quick (Hypothesis 'dev'), default ('ci'), thorough (default: default)",
     )
     parser.add_argument(

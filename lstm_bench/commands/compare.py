@@ -45,14 +45,14 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from lstm_bench.atomic import write_text_atomic
+    from lstm_bench.documents import read_document
     from lstm_bench.gate.compare import compare_documents
     from lstm_bench.gate.config import load_config
     from lstm_bench.gate.format import render
-    from lstm_bench.results import load_results
 
     config = load_config().with_overrides(max_slowdown=args.max_slowdown, alpha=args.alpha)
-    baseline = load_results(args.baseline)
-    candidate = load_results(args.candidate)
+    baseline = read_document(args.baseline)  # each section typed: schema drift is one line, exit 2
+    candidate = read_document(args.candidate)
     comparison = compare_documents(
         baseline, candidate, config, baseline_name=str(args.baseline), candidate_name=str(args.candidate)
     )

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"report: {path} ({len(html) / 1024:.0f} KiB, {len(documents)} input{'s' if len(documents) > 1 else ''})"
     )
-    return 1 if comparison is not None and comparison.get("regressed") else 0
+    return 1 if comparison is not None and comparison.regressed else 0
 
 
 def _unique(labels: list[str]) -> list[str]:

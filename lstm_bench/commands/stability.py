@@ -49,44 +49,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_scaleout_arguments(parser)
 
 
-class _Display:
-    """Phase lines and one updating progress line on stderr (``SweepReporter``)."""
-
-    def __init__(self) -> None:
-        from lstm_bench.progress import PhaseProgress
-
-        self._phase_cls = PhaseProgress
-        self.current: Any = None
-        self.solved = 0
-
-    def phase(self, name: str, total: int) -> None:
-        self.close()
-        self.current = self._phase_cls(name, total)
-        self.solved = 0
-
-    def job_started(self, job: Any) -> None:
-        self.current.update(self.current.done, note=f"{job.model.label}, {job.task}, seed {job.seed}")
-
-    def job_progress(self, job: Any, progress: Any) -> None:
-        note = f"{job.model.label}, {job.task}, seed {job.seed}: step {progress.step}, {progress.seconds:.0f} s, acc {progress.accuracy:.0%}"
-        self.current.update(self.current.done, note=note)
-
-    def job_done(self, result: Any) -> None:
-        self.solved += bool(getattr(result, "solved", False))
-        self.current.advance(1, note=f"{result.job.model.label} {result.status}")
-
-    def abort(self, reason: str) -> None:
-        if self.current is not None:
-            self.current.abort(reason)
-            self.current = None
-
-    def close(self) -> None:
-        if self.current is not None:
-            is_train = self.current.name.startswith("horizon")
-            self.current.finish(f"{self.solved}/{self.current.done:g} solved" if is_train else "")
-            self.current = None
-
-
 def _models(args: argparse.Namespace) -> list[Any]:
     from lstm_bench.loader import load_impl, parse_kind
     from lstm_bench.stability.sweep import BUILTIN_MODELS, impl_model
@@ -98,13 +60,14 @@ def _models(args: argparse.Namespace) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep, print the tables; exit 1 when an --impl crashed or fell far behind torch.nn."""
+    import dataclasses
     from contextlib import nullcontext
 
     from lstm_bench.atomic import write_json_atomic
     from lstm_bench.results import new_document
     from lstm_bench.scaleout.options import executor_from_args
     from lstm_bench.stability.result import impl_shortfalls
-    from lstm_bench.stability.sweep import SweepPlan, run_sweep
+    from lstm_bench.stability.sweep import SweepPlan, SweepProgress, run_sweep
     from lstm_bench.stability.table import format_report
     from lstm_bench.stability.tasks import TASKS
 
@@ -117,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     executor = executor_from_args(args)
     where = getattr(executor, "describe", lambda: "this process")()
     print(f"lstm-bench stability: running jobs on {where}", file=sys.stderr, flush=True)
-    display = _Display()
+    display = SweepProgress()
     try:
         with executor if executor is not None else nullcontext():
             report = run_sweep(plan, executor, reporter=display)
@@ -128,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     print(format_report(report))
     if args.json:
         document = new_document("stability")
-        document["stability"] = {**report.to_dict(), "executor": where}
+        document["stability"] = dataclasses.replace(report, executor=where).to_dict()
         path = write_json_atomic(args.json, document)
         print(f"results written to {path}", file=sys.stderr)
     problems = impl_shortfalls(report)

@@ -15,13 +15,13 @@ from lstm_bench.conformance.cases import Case
 from lstm_bench.conformance.checks import Check, Context
 from lstm_bench.conformance.result import CheckResult, ConformanceReport, Counterexample, Outcome, TensorError
 from lstm_bench.conformance.runner import CHECK_NAMES, CHECKS, get_check, replay, run_check, run_conformance
-from lstm_bench.conformance.search import PROFILES
+from lstm_bench.conformance.search import CHECK_SIZES
 from lstm_bench.conformance.tolerances import Tolerance, tolerance
 
 __all__ = [
     "CHECKS",
     "CHECK_NAMES",
-    "PROFILES",
+    "CHECK_SIZES",
     "Case",
     "Check",
     "CheckResult",

@@ -34,16 +34,9 @@ from lstm_bench.conformance.tolerances import (
     scaled_tolerance,
     tolerance,
 )
+from lstm_bench.dtypes import DTYPE_NAMES, NAMED_DTYPES
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import LoadedImpl
-
-DTYPE_NAMES = {
-    torch.float64: "float64",
-    torch.float32: "float32",
-    torch.bfloat16: "bfloat16",
-    torch.float16: "float16",
-}
-NAMED_DTYPES = {name: dtype for dtype, name in DTYPE_NAMES.items()}
 
 
 class Autocast(nn.Module):

@@ -28,10 +28,11 @@ from lstm_bench.conformance.cases import (
     outputs_and_gradients,
     parameters,
 )
-from lstm_bench.conformance.checks import NAMED_DTYPES, Check, Context
+from lstm_bench.conformance.checks import Check, Context
 from lstm_bench.conformance.compare import compare, nonfinite
 from lstm_bench.conformance.contract import AXES, boundary_cases, configuration, stack_determinism
 from lstm_bench.conformance.result import Outcome
+from lstm_bench.dtypes import NAMED_DTYPES
 
 # -- causality ----------------------------------------------------------------------------------
 
@@ -155,9 +156,6 @@ def stateless(ctx: Context, case: Case) -> Outcome:
 # -- finite values at extremes ------------------------------------------------------------------
 
 
-_DTYPES = NAMED_DTYPES
-
-
 #: float16 overflows at 65504, and a correct weight gradient Σ_t δ_t x_tᵀ grows like |x|·T·B:
 #: the largest |x| float16 can be asked for (bounded kinds; the ReLU RNN's h grows with |x| too).
 FLOAT16_MAX_SCALE = {True: 1e3, False: 1e2}
@@ -194,7 +192,7 @@ def _finite_explicit(ctx: Context) -> list[Case]:
 
 def finite(ctx: Context, case: Case) -> Outcome:
     """No NaN or inf in outputs or gradients at |x| up to 1e4 and saturated gates."""
-    dtype = _DTYPES[str(case.option("dtype", ctx.dtype_name))]
+    dtype = NAMED_DTYPES[str(case.option("dtype", ctx.dtype_name))]
     module = ctx.build(case, weight_scale=case.option("weight_scale", 1.0), dtype=dtype)
     inputs = ctx.inputs(case, scale=case.option("scale", 1e4), dtype=dtype)
     out, grads = outputs_and_gradients(module, ctx.kind, inputs, case)

@@ -203,6 +203,21 @@ class CheckResult:
         """True unless the check failed (a skipped or unsupported check did not fail)."""
         return self.status != "fail"
 
+    @property
+    def headroom(self) -> tuple[float, str] | None:
+        """How close to failing it came: (worst error / bound, 'bound' | 'tolerance'), or None.
+
+        The reduced-precision model's bound (both in units of u) where the check has one, else the
+        absolute tolerance; None without a finite error or a positive tolerance.
+        """
+        acc = self.accuracy
+        if acc is not None and acc.bound is not None and acc.bound > 0:
+            return acc.worst / acc.bound, "bound"
+        atol = self.tolerance.atol if self.tolerance is not None else 0.0
+        if not atol or not math.isfinite(self.worst_error):
+            return None
+        return self.worst_error / atol, "tolerance"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -231,8 +246,8 @@ class CheckResult:
             name=str(data["name"]),
             status=status,
             seconds=_float(data["seconds"]),
-            examples=int(data.get("examples", 0)),
-            worst_error=_float(data.get("worst_error", 0.0)),
+            examples=int(data["examples"]),
+            worst_error=_float(data["worst_error"]),  # required: a missing error must not read as 0
             tolerance=None if tolerance is None else Tolerance.from_dict(tolerance),
             reason=str(data.get("reason", "")),
             tensors=tuple(TensorError.from_dict(t) for t in data.get("tensors", ())),
@@ -269,6 +284,12 @@ class ConformanceReport:
     def strict_passed(self) -> bool:
         """True when no check failed and none was unsupported (``check --strict``)."""
         return self.passed and self.count("unsupported") == 0
+
+    @property
+    def run_name(self) -> str:
+        """'spec (kind, dtype, device)': one implementation run (float32 and float64 runs are two)."""
+        details = ", ".join(v for v in (self.kind, self.dtype, self.device) if v)
+        return self.spec + (f" ({details})" if details else "")
 
     def count(self, status: Status) -> int:
         """How many checks ended with ``status``."""
@@ -316,7 +337,9 @@ class ConformanceReport:
             device=str(data["device"]),
             seed=int(data["seed"]),
             seconds=_float(data["seconds"]),
-            results=tuple(CheckResult.from_dict(r) for r in data.get("checks", ())),
+            results=tuple(
+                CheckResult.from_dict(r) for r in data["checks"]
+            ),  # required: none is not "all passed"
             capabilities=dict(data.get("capabilities", {})),
             layout=dict(data.get("layout", {})),
             preconditions={str(k): str(v) for k, v in data.get("preconditions", {}).items()},

@@ -18,17 +18,18 @@ from lstm_bench.conformance import contract, equivalence, gradients, invariants,
 from lstm_bench.conformance import device as device_checks
 from lstm_bench.conformance.accuracy import summarise
 from lstm_bench.conformance.cases import Case
-from lstm_bench.conformance.checks import NAMED_DTYPES, Check, Context
+from lstm_bench.conformance.checks import Check, Context
 from lstm_bench.conformance.result import CheckResult, ConformanceReport, Counterexample, Outcome, Status
 from lstm_bench.conformance.search import (
-    PROFILES,
+    CHECK_SIZES,
     SearchResult,
     check_seed,
-    profile_examples,
+    check_size_examples,
     safe_evaluate,
     search,
 )
 from lstm_bench.conformance.tolerances import REDUCED, model_bound
+from lstm_bench.dtypes import NAMED_DTYPES
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import LoadedImpl, load_impl
 
@@ -42,7 +43,6 @@ CHECKS: tuple[Check, ...] = (
 )
 CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in CHECKS)
 
-DTYPES: dict[str, torch.dtype] = dict(NAMED_DTYPES)
 #: Dtypes ``--autocast`` can ask for (the implementation then runs in float32 under torch.autocast).
 AUTOCAST_DTYPES = REDUCED
 
@@ -74,9 +74,9 @@ def select_checks(names: Sequence[str] | None) -> tuple[Check, ...]:
 def dtype_of(name: str) -> torch.dtype:
     """torch dtype for 'float64', 'float32', 'bfloat16' or 'float16'."""
     try:
-        return DTYPES[name]
+        return NAMED_DTYPES[name]
     except KeyError:
-        raise ValueError(f"unsupported dtype {name!r}; expected one of {', '.join(DTYPES)}") from None
+        raise ValueError(f"unsupported dtype {name!r}; expected one of {', '.join(NAMED_DTYPES)}") from None
 
 
 def needed_features(check: Check, dtype: torch.dtype) -> tuple[Feature, ...]:
@@ -166,7 +166,7 @@ def run_check(
         )
     if reason is not None:
         return CheckResult(check.name, "skip", time.perf_counter() - start, reason=reason)
-    planned = check.examples(profile_examples(profile))
+    planned = check.examples(check_size_examples(profile))
     with single_thread():
         found = _search(check, ctx, planned, profile, seed, progress)
     topic = (check.reduced_topic or check.topic) if ctx.reduced else check.topic
@@ -230,8 +230,8 @@ def run_conformance(
     On a device other than the CPU the device checks (``device``) run too; ``autocast``
     ('bfloat16' or 'float16', with dtype float32) runs the implementation under torch.autocast.
     """
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    if profile not in CHECK_SIZES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(CHECK_SIZES)}")
     ctx = make_context(impl, dtype, device, autocast)
     start = time.perf_counter()
     results = []

@@ -26,28 +26,29 @@ from hypothesis.errors import NoSuchExample
 
 from lstm_bench.conformance.cases import Case, ContractError
 from lstm_bench.conformance.result import Outcome, TensorError, worse
-from lstm_bench.profiles import register_profiles
+from lstm_bench.hypothesis_profiles import register_hypothesis_profiles
 
-#: Our profiles (``--profile``) and the Hypothesis profile each one loads (lstm_bench.profiles).
-PROFILES: dict[str, str] = {"quick": "dev", "default": "ci", "thorough": "thorough"}
+#: Check sizes (``check --profile``: how many cases each check draws) and the Hypothesis profile
+#: each one loads (``lstm_bench.hypothesis_profiles``).
+CHECK_SIZES: dict[str, str] = {"quick": "dev", "default": "ci", "thorough": "thorough"}
 
-#: The other way round: the Hypothesis profile a pytest run loaded -> our profile (default otherwise).
-PROFILE_OF_HYPOTHESIS: dict[str, str] = {hyp: ours for ours, hyp in PROFILES.items()}
+#: The other way round: the Hypothesis profile a pytest run loaded -> its check size (default otherwise).
+CHECK_SIZE_OF_HYPOTHESIS: dict[str, str] = {hyp: ours for ours, hyp in CHECK_SIZES.items()}
 
 Evaluate = Callable[[Case], Outcome]
 
 
-def hypothesis_profile(profile: str) -> settings:
-    """The registered Hypothesis settings behind ``profile`` (quick, default or thorough)."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
-    register_profiles()
-    return settings.get_profile(PROFILES[profile])
+def hypothesis_settings(check_size: str) -> settings:
+    """The registered Hypothesis settings behind check size ``check_size`` (quick, default or thorough)."""
+    if check_size not in CHECK_SIZES:
+        raise ValueError(f"unknown profile {check_size!r}; expected one of {', '.join(CHECK_SIZES)}")
+    register_hypothesis_profiles()
+    return settings.get_profile(CHECK_SIZES[check_size])
 
 
-def profile_examples(profile: str) -> int:
-    """How many cases the profile's Hypothesis settings ask for."""
-    return int(hypothesis_profile(profile).max_examples)
+def check_size_examples(check_size: str) -> int:
+    """How many cases the check size's Hypothesis settings ask for."""
+    return int(hypothesis_settings(check_size).max_examples)
 
 
 def check_seed(seed: int, name: str) -> int:
@@ -158,7 +159,7 @@ def search(
 
     explicit_failure = next((case for case in explicit if fails(case)), None)
     chosen = settings(
-        hypothesis_profile(profile),
+        hypothesis_settings(profile),
         max_examples=max(1, max_examples),
         database=None,
         derandomize=False,

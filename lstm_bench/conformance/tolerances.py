@@ -50,8 +50,13 @@ class Tolerance:
         """True when an absolute ``error`` next to ``|expected| = expected_magnitude`` is acceptable."""
         return error <= self.atol + self.rtol * expected_magnitude
 
+    @property
+    def at_unit_reference(self) -> float:
+        """The bound as one number: atol + rtol, the allowed error where |reference| = 1."""
+        return self.atol + self.rtol
+
     def describe(self) -> str:
-        """'exact', '1e-10' or '1e-10 + 1e-08·|ref|' (or the label, when set)."""
+        """'exact', '1e-10' or '1e-10 + 1e-08·|ref|' (or the label, when set): the text every reader shows."""
         if self.label:
             return self.label
         if self.atol == 0 and self.rtol == 0:

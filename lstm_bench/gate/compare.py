@@ -15,10 +15,13 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from lstm_bench.bench.records import BenchmarkRecord
+from lstm_bench.bench.stats import median
+from lstm_bench.documents import ResultsDocument, as_document
 from lstm_bench.errors import UsageError
 from lstm_bench.gate.config import GateConfig
 from lstm_bench.gate.documents import (
-    BenchEntry,
+    StabilityEntry,
     bench_entries,
     conformance_outcomes,
     stability_entries,
@@ -112,12 +115,6 @@ def environment_findings(
 # --------------------------------------------------------------------------------------------
 
 
-def _median(samples: Sequence[float]) -> float:
-    ordered = sorted(samples)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
-
-
 def compare_timing(
     name: str,
     baseline: Sequence[float],
@@ -130,28 +127,29 @@ def compare_timing(
     """Apply the timing rule to two sets of raw samples (seconds) of benchmark ``name``.
 
     With fewer than 2 samples on a side nothing can be tested: the recorded ``medians``
-    (baseline, candidate) are shown and the verdict is UNCHANGED with that reason.
+    (baseline, candidate) are shown and the verdict is INCONCLUSIVE (a measurement that cannot
+    decide), with that reason.
     """
     max_slowdown = config.max_slowdown_for(name)
     if len(baseline) < 2 or len(candidate) < 2:
-        old, new = medians if medians is not None else (_median(baseline), _median(candidate))
+        old, new = medians if medians is not None else (median(baseline), median(candidate))
         return TimingComparison(
             name,
             old,
             new,
             None,
-            Verdict.UNCHANGED,
+            Verdict.INCONCLUSIVE,
             f"{(new / old - 1) * 100:+.1f}%, not tested: fewer than 2 raw samples on a side",
             max_slowdown,
         )
     rule = TimingRule(max_slowdown=max_slowdown, alpha=config.alpha, paired=paired, seed=config.seed)
     estimate, decision = rule.assess(candidate, baseline)
     return TimingComparison(
-        name, _median(baseline), _median(candidate), estimate, decision.verdict, decision.reason, max_slowdown
+        name, median(baseline), median(candidate), estimate, decision.verdict, decision.reason, max_slowdown
     )
 
 
-def _status_finding(name: str, old: BenchEntry, new: BenchEntry) -> Finding | None:
+def _status_finding(name: str, old: BenchmarkRecord, new: BenchmarkRecord) -> Finding | None:
     """A benchmark that ran before and raises now is a regression; other non-ok statuses are warnings."""
     if new.status == "error" and old.status != "error":
         return Finding(
@@ -169,7 +167,7 @@ def _status_finding(name: str, old: BenchEntry, new: BenchEntry) -> Finding | No
 
 
 def compare_benchmarks(
-    baseline: Mapping[str, BenchEntry], candidate: Mapping[str, BenchEntry], config: GateConfig
+    baseline: Mapping[str, BenchmarkRecord], candidate: Mapping[str, BenchmarkRecord], config: GateConfig
 ) -> tuple[list[TimingComparison], list[Finding]]:
     """Timing comparisons of benchmarks in both; findings for mismatched, failed, missing or new ones."""
     timings: list[TimingComparison] = []
@@ -197,7 +195,7 @@ def compare_benchmarks(
         if status is not None:
             findings.append(status)
             continue
-        if len(old.samples) < 2 or len(new.samples) < 2:
+        if len(old.samples_s) < 2 or len(new.samples_s) < 2:
             if old.median_s is None or new.median_s is None:
                 findings.append(
                     Finding(
@@ -216,7 +214,7 @@ def compare_benchmarks(
         medians = (
             (old.median_s, new.median_s) if old.median_s is not None and new.median_s is not None else None
         )
-        timings.append(compare_timing(name, old.samples, new.samples, config, medians=medians))
+        timings.append(compare_timing(name, old.samples_s, new.samples_s, config, medians=medians))
     for name in sorted(candidate.keys() - baseline.keys()):
         findings.append(
             Finding("benchmarks", name, Severity.NOTE, "new in the candidate: no baseline to compare with")
@@ -228,7 +226,9 @@ def compare_benchmarks(
 REFERENCE_BACKEND = "torch-native"  # code that does not change between a baseline and a candidate run
 
 
-def drift_findings(timings: Sequence[TimingComparison], entries: Mapping[str, BenchEntry]) -> list[Finding]:
+def drift_findings(
+    timings: Sequence[TimingComparison], entries: Mapping[str, BenchmarkRecord]
+) -> list[Finding]:
     """Warnings where the reference backend, whose code did not change, moved as much as a regression did.
 
     Two runs see different machines (other load, frequency): when ``torch-native`` on the same
@@ -285,12 +285,9 @@ def compare_conformance(baseline: Iterable[CheckOutcome], candidate: Iterable[Ch
 
 
 def compare_stability(
-    baseline: Mapping[str, Mapping[str, Any]], candidate: Mapping[str, Mapping[str, Any]], config: GateConfig
+    baseline: Mapping[str, StabilityEntry], candidate: Mapping[str, StabilityEntry], config: GateConfig
 ) -> list[Finding]:
-    """Horizon and gradient-norm regressions of stability entries matched by subject.
-
-    Entries are ``{"horizon": int | None}`` and/or ``{"log10_ratio": float}`` (see ``documents``).
-    """
+    """Horizon and gradient-norm regressions of stability entries matched by subject (see ``documents``)."""
     horizon_rule, ratio_rule = HorizonShorter(), GradNormRatioMoved(config.grad_norm_factor)
     findings: list[Finding] = []
     for subject, old in baseline.items():
@@ -299,19 +296,13 @@ def compare_stability(
             findings.append(Finding("stability", subject, Severity.WARNING, "not run by the candidate"))
             continue
         messages: list[str] = []
-        if "horizon" in old and "horizon" in new:
-            messages += apply_rules([horizon_rule], new["horizon"], old["horizon"])
-            if old["horizon"] is not None and new["horizon"] is not None and new["horizon"] > old["horizon"]:
-                findings.append(
-                    Finding(
-                        "stability",
-                        subject,
-                        Severity.IMPROVEMENT,
-                        f"horizon T={old['horizon']} -> T={new['horizon']}",
-                    )
-                )
-        if "log10_ratio" in old and "log10_ratio" in new:
-            a, b = float(old["log10_ratio"]), float(new["log10_ratio"])
+        if old.has_horizon and new.has_horizon:
+            messages += apply_rules([horizon_rule], new.horizon, old.horizon)
+            if old.horizon is not None and new.horizon is not None and new.horizon > old.horizon:
+                message = f"horizon T={old.horizon} -> T={new.horizon}"
+                findings.append(Finding("stability", subject, Severity.IMPROVEMENT, message))
+        if old.log10_ratio is not None and new.log10_ratio is not None:
+            a, b = old.log10_ratio, new.log10_ratio
             if math.isnan(a) != math.isnan(b):
                 findings.append(
                     Finding("stability", subject, Severity.WARNING, "gradient-norm ratio is NaN on one side")
@@ -328,34 +319,36 @@ def compare_stability(
 
 
 def compare_documents(
-    baseline: Mapping[str, Any],
-    candidate: Mapping[str, Any],
+    baseline: ResultsDocument | Mapping[str, Any],
+    candidate: ResultsDocument | Mapping[str, Any],
     config: GateConfig,
     *,
     baseline_name: str = "baseline",
     candidate_name: str = "candidate",
 ) -> Comparison:
-    """Compare two loaded results documents (``results.load_results``; pytest-benchmark JSON too).
+    """Compare two results documents (typed, or as ``results.load_results`` loaded them; pytest-benchmark JSON too).
 
-    UsageError (exit 2) when the two have nothing in common to compare.
+    UsageError (exit 2) when a document does not match the schema, or the two have nothing in
+    common to compare.
     """
+    old_doc, new_doc = as_document(baseline, baseline_name), as_document(candidate, candidate_name)
     findings = [Finding("input", "config", Severity.WARNING, w) for w in config.warnings]
-    old_bench, new_bench = bench_entries(baseline, baseline_name), bench_entries(candidate, candidate_name)
+    old_bench, new_bench = bench_entries(old_doc), bench_entries(new_doc)
     timed = bool(old_bench.keys() & new_bench.keys())
-    findings += environment_findings(_environment(baseline), _environment(candidate), timed=timed)
+    findings += environment_findings(old_doc.environment, new_doc.environment, timed=timed)
     timings, bench_findings = compare_benchmarks(old_bench, new_bench, config)
     findings += bench_findings
-    old_checks, new_checks = conformance_outcomes(baseline), conformance_outcomes(candidate)
+    old_checks, new_checks = conformance_outcomes(old_doc), conformance_outcomes(new_doc)
     findings += compare_conformance(old_checks, new_checks)
-    old_stab, new_stab = stability_entries(baseline), stability_entries(candidate)
-    old_profile, new_profile = stability_profile(baseline), stability_profile(candidate)
+    old_stab, new_stab = stability_entries(old_doc), stability_entries(new_doc)
+    old_profile, new_profile = stability_profile(old_doc), stability_profile(new_doc)
     if old_stab and new_stab and old_profile != new_profile:
         message = (
             f"not compared: sweep profile {old_profile!r} in the baseline, {new_profile!r} in the candidate"
         )
         findings.append(Finding("stability", "sweep", Severity.ERROR, message))
         old_stab, new_stab = {}, {}
-    if isinstance(candidate.get("stability"), Mapping) and candidate["stability"].get("interrupted"):
+    if new_doc.stability is not None and new_doc.stability.interrupted:
         findings.append(
             Finding("stability", "sweep", Severity.WARNING, "the candidate's sweep was interrupted")
         )
@@ -377,28 +370,14 @@ def compare_documents(
         config=config,
         timings=tuple(timings),
         findings=tuple(findings),
-        labels=_labels(baseline, candidate),
+        labels=_labels(old_doc, new_doc),
     )
 
 
-def _environment(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    env = document.get("environment")
-    if isinstance(env, Mapping):
-        return env
-    machine = document.get("machine_info")  # pytest-benchmark JSON
-    if isinstance(machine, Mapping):
-        return {
-            "cpu_model": (machine.get("cpu") or {}).get("brand_raw"),
-            "hostname": machine.get("node"),
-            "python": machine.get("python_version"),
-        }
-    return {}
-
-
-def _labels(baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> dict[str, str]:
+def _labels(baseline: ResultsDocument, candidate: ResultsDocument) -> dict[str, str]:
     labels: dict[str, str] = {}
     for side, doc in (("baseline", baseline), ("candidate", candidate)):
-        commit = _environment(doc).get("git_commit") or (doc.get("commit_info") or {}).get("id")
+        commit = doc.environment.get("git_commit")
         if commit:
             labels[side] = str(commit)[:12] + ("-dirty" if str(commit).endswith("-dirty") else "")
     return labels

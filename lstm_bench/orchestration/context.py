@@ -18,14 +18,12 @@ if TYPE_CHECKING:
     from lstm_bench.loader import LoadedImpl
 
 __all__ = [
-    "RUN_PROFILES",
     "RUN_SIZES",
     "Phase",
     "PhaseOutput",
     "PhaseUnavailable",
     "RunContext",
     "RunOptions",
-    "RunProfile",
     "RunSize",
 ]
 
@@ -141,8 +139,3 @@ class Phase:
 
     name: str
     run: Callable[[RunContext, PhaseProgress], PhaseOutput]
-
-
-#: The old names, from before run sizes and the other "profiles" were told apart (``--profile`` keeps its spelling).
-RunProfile = RunSize
-RUN_PROFILES = RUN_SIZES

@@ -138,7 +138,7 @@ def conformance_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
 
 def gates_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     """Histograms of every gate of the references over one trace on random input."""
-    from lstm_bench.orchestration.gates import GATE_MODELS, gate_section
+    from lstm_bench.stability.activations import GATE_MODELS, gate_section
 
     progress.update(0, total=1)
     section = gate_section(GATE_MODELS, seed=ctx.options.seed)
@@ -147,38 +147,21 @@ def gates_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
 
 
 # ---------------------------------------------------------------------------------------------
-# stability and benchmarks: filled in once their library entry points exist
+# stability and benchmarks
 # ---------------------------------------------------------------------------------------------
-
-
-class _SweepProgress:
-    """Shows a stability sweep's waves on the phase's progress line (the total grows wave by wave)."""
-
-    def __init__(self, progress: PhaseProgress) -> None:
-        self.progress, self.total, self.done, self.wave, self.waves = progress, 0, 0, "", 0
-
-    def phase(self, name: str, total: int) -> None:
-        self.waves += name.startswith("horizon")
-        self.total += total
-        self.wave = name
-        self.progress.update(self.done, total=self.total, note=name)
-
-    def job_started(self, job: Any) -> None:
-        pass
-
-    def job_progress(self, job: Any, progress: Any) -> None:
-        pass
-
-    def job_done(self, result: Any) -> None:
-        self.done += 1
-        label = getattr(getattr(result.job, "model", None), "label", "")
-        self.progress.update(self.done, note=f"{self.wave}: {label}")
 
 
 def stability_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     """Gradient-norm diagnostics of every model and init, then the recall horizon sweep, within the profile's budget."""
     try:
-        from lstm_bench.stability.sweep import BUILTIN_MODELS, SweepPlan, SweepSize, impl_model, run_sweep
+        from lstm_bench.stability.sweep import (
+            BUILTIN_MODELS,
+            SweepPlan,
+            SweepProgress,
+            SweepSize,
+            impl_model,
+            run_sweep,
+        )
     except ImportError as exc:
         raise PhaseUnavailable(f"lstm_bench.stability is not available ({exc})") from None
     import time
@@ -189,7 +172,7 @@ def stability_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     sweep: SweepSize = RUN_SWEEPS[ctx.profile.sweep]
     plan = SweepPlan.create([*BUILTIN_MODELS, *impls], ("recall",), profile=sweep, seed=ctx.options.seed)
     cap, started = ctx.profile.stability_cap_seconds, time.monotonic()
-    reporter = _SweepProgress(progress)
+    reporter = SweepProgress(progress)
 
     def out_of_time() -> bool:  # a safety cap, polled between horizons; the first horizon always runs
         return reporter.waves > 0 and time.monotonic() - started > cap

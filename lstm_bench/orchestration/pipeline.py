@@ -22,25 +22,26 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lstm_bench.orchestration import phases as _phases
 from lstm_bench.orchestration.context import (
-    RUN_PROFILES,
     RUN_SIZES,
     Phase,
     PhaseOutput,
     PhaseUnavailable,
     RunContext,
     RunOptions,
-    RunProfile,
     RunSize,
 )
 from lstm_bench.orchestration.publish import publish_report
 from lstm_bench.progress import PhaseProgress
 
+if TYPE_CHECKING:
+    from lstm_bench.documents import ResultsDocument
+    from lstm_bench.gate.result import Comparison
+
 __all__ = [
-    "RUN_PROFILES",
     "RUN_SIZES",
     "Phase",
     "PhaseOutput",
@@ -48,7 +49,6 @@ __all__ = [
     "RunContext",
     "RunOptions",
     "RunOutcome",
-    "RunProfile",
     "RunSize",
     "run_pipeline",
 ]
@@ -134,8 +134,8 @@ def run_pipeline(
     }
     comparison = None if baseline is None else _compare(baseline, document)
     if comparison is not None:
-        document["comparison"] = comparison
-        failed = failed or bool(comparison.get("regressed"))
+        document["comparison"] = comparison.to_dict()
+        failed = failed or comparison.regressed
     writing = PhaseProgress("report", 1, stream=err)
     try:
         html = render_html([document], comparison=comparison)
@@ -158,7 +158,7 @@ def _publish(
     return publish(out, {"results.json": text, "index.html": html}, stamp)
 
 
-def _load_baseline(path: Path | None) -> dict[str, Any] | None:
+def _load_baseline(path: Path | None) -> ResultsDocument | None:
     if path is None:
         return None
     from lstm_bench.report.inputs import load_document
@@ -166,8 +166,9 @@ def _load_baseline(path: Path | None) -> dict[str, Any] | None:
     return load_document(path)
 
 
-def _compare(baseline: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
-    """The gate's comparison of this run against ``baseline``, in its JSON form."""
+def _compare(baseline: ResultsDocument, document: dict[str, Any]) -> Comparison:
+    """The gate's comparison of this run against ``baseline``."""
+    from lstm_bench.documents import ResultsDocument
     from lstm_bench.report.inputs import compare_documents
 
-    return compare_documents(baseline, document)
+    return compare_documents(baseline, ResultsDocument.from_dict(document, "this run"))

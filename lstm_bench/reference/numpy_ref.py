@@ -128,6 +128,20 @@ def rnn_step(x: Array, h: Array, p: LayerWeights, nonlinearity: str) -> tuple[Ar
     return h_new, {"preactivation": a}
 
 
+def step(
+    kind: Kind, x: Array, h: Array, c: Array | None, p: LayerWeights, weight_hr: Array | None = None
+) -> tuple[Array, Array | None, dict[str, Array]]:
+    """One step of ``kind``: (h_t, C_t or None, the step's gates and the values its backward reads)."""
+    if kind is Kind.LSTM:
+        assert c is not None
+        return lstm_step(x, h, c, p, weight_hr)
+    if kind is Kind.GRU:
+        h_new, acts = gru_step(x, h, p)
+        return h_new, None, acts
+    h_new, acts = rnn_step(x, h, p, "tanh" if kind is Kind.RNN_TANH else "relu")
+    return h_new, None, acts
+
+
 # ---------------------------------------------------------------------------------------------------
 # Unrolling over time
 # ---------------------------------------------------------------------------------------------------
@@ -178,13 +192,10 @@ def unroll(kind: Kind, params: Params, x: Array, h0: Array | None = None, c0: Ar
     h, c = h0, c0
     outputs, cells, steps = [], [], []
     for x_t in x:  # x_t: (B, I)
-        if kind is Kind.LSTM:
-            h, c, acts = lstm_step(x_t, h, c, params)
+        h, c_new, acts = step(kind, x_t, h, c, params)
+        if c_new is not None:
+            c = c_new
             cells.append(c)
-        elif kind is Kind.GRU:
-            h, acts = gru_step(x_t, h, params)
-        else:
-            h, acts = rnn_step(x_t, h, params, "tanh" if kind is Kind.RNN_TANH else "relu")
         outputs.append(h)
         steps.append(acts)
     stacked = {name: np.stack([acts[name] for acts in steps]) for name in steps[0]}  # each (T, B, H)
@@ -293,15 +304,16 @@ def bptt(
     dx = np.zeros_like(trace.x)  # (T, B, I)
     dh = d_h_n.copy()  # dL/dh_t flowing back from later steps, (B, H)
     dc = d_c_n.copy() if d_c_n is not None else None  # dL/dC_t flowing back (LSTM), (B, H)
+    lstm = trace.kind is Kind.LSTM
     for t in reversed(range(trace.outputs.shape[0])):
         dh = dh + d_outputs[t]  # h_t is both an output and the next step's input
-        if trace.kind is Kind.LSTM:
-            assert dc is not None
-            dx[t], dh, dc = _lstm_step_back(trace, t, dh, dc, acc)
-        elif trace.kind is Kind.GRU:
-            dx[t], dh = _gru_step_back(trace, t, dh, acc)
-        else:
-            dx[t], dh = _rnn_step_back(trace, t, dh, acc)
+        acts = {name: values[t] for name, values in {**trace.gates, **trace.cache}.items()}
+        c_prev, c_t = (
+            (trace.previous_cell(t), trace.cells[t]) if lstm and trace.cells is not None else (None, None)
+        )
+        dx[t], dh, dc = step_back(
+            trace.kind, trace.x[t], trace.previous_hidden(t), c_prev, c_t, acts, dh, dc, acc
+        )
     return Grads(x=dx, h0=dh, c0=dc, params=acc.result())
 
 
@@ -328,17 +340,6 @@ def _grad_or_zeros(name: str, value: Any, shape: tuple[int, ...]) -> Array:
     if arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape} to match the trace; got {arr.shape}")
     return arr
-
-
-def _lstm_step_back(
-    trace: Trace, t: int, dh: Array, dc: Array, acc: GradAccumulator
-) -> tuple[Array, Array, Array]:
-    """Backprop step t of ``trace`` (LSTM): the arrays it read, then :func:`lstm_step_back`."""
-    assert trace.cells is not None
-    gates = {name: trace.gates[name][t] for name in Kind.LSTM.gate_names}
-    return lstm_step_back(
-        trace.x[t], trace.previous_hidden(t), trace.previous_cell(t), trace.cells[t], gates, dh, dc, acc
-    )
 
 
 def lstm_step_back(
@@ -374,13 +375,6 @@ def lstm_step_back(
     return dx_t, dh_prev, dc_prev
 
 
-def _gru_step_back(trace: Trace, t: int, dh: Array, acc: GradAccumulator) -> tuple[Array, Array]:
-    """Backprop step t of ``trace`` (GRU) with :func:`gru_step_back`."""
-    acts = {name: trace.gates[name][t] for name in Kind.GRU.gate_names}
-    acts["hidden_candidate"] = trace.cache["hidden_candidate"][t]
-    return gru_step_back(trace.x[t], trace.previous_hidden(t), acts, dh, acc)
-
-
 def gru_step_back(
     x_t: Array, h_prev: Array, acts: Mapping[str, Array], dh: Array, acc: GradAccumulator
 ) -> tuple[Array, Array]:
@@ -402,13 +396,6 @@ def gru_step_back(
     return dx_t, dh_prev + dh_direct  # both paths into h_{t-1}
 
 
-def _rnn_step_back(trace: Trace, t: int, dh: Array, acc: GradAccumulator) -> tuple[Array, Array]:
-    """Backprop step t of ``trace`` (Elman RNN) with :func:`rnn_step_back`."""
-    nonlinearity = "tanh" if trace.kind is Kind.RNN_TANH else "relu"
-    acts = {"preactivation": trace.cache["preactivation"][t]}
-    return rnn_step_back(trace.x[t], trace.previous_hidden(t), acts, dh, acc, nonlinearity)
-
-
 def rnn_step_back(
     x_t: Array, h_prev: Array, acts: Mapping[str, Array], dh: Array, acc: GradAccumulator, nonlinearity: str
 ) -> tuple[Array, Array]:
@@ -420,6 +407,33 @@ def rnn_step_back(
     # tanh' = 1 - h_t²;  relu' = [a > 0] (0 at the kink, as torch)
     da = dh * (1.0 - np.tanh(a) ** 2) if nonlinearity == "tanh" else dh * (a > 0)
     return acc.add(da, da, x_t, h_prev)  # both halves share a_t
+
+
+def step_back(
+    kind: Kind,
+    x_t: Array,
+    h_prev: Array,
+    c_prev: Array | None,
+    c_t: Array | None,
+    acts: Mapping[str, Array],
+    dh: Array,
+    dc: Array | None,
+    acc: GradAccumulator,
+) -> tuple[Array, Array, Array | None]:
+    """Backprop one step of ``kind`` (the one dispatch of the hand-written BPTT loops).
+
+    ``acts`` is what :func:`step` returned for the step; ``c_prev``, ``c_t`` and ``dc`` are the
+    LSTM's C_{t-1}, C_t and dL/dC_t (None otherwise). Returns dL/dx_t, dL/dh_{t-1}, dL/dC_{t-1}.
+    """
+    if kind is Kind.LSTM:
+        assert c_prev is not None and c_t is not None and dc is not None
+        return lstm_step_back(x_t, h_prev, c_prev, c_t, acts, dh, dc, acc)
+    if kind is Kind.GRU:
+        dx_t, dh_prev = gru_step_back(x_t, h_prev, acts, dh, acc)
+    else:
+        nonlinearity = "tanh" if kind is Kind.RNN_TANH else "relu"
+        dx_t, dh_prev = rnn_step_back(x_t, h_prev, acts, dh, acc, nonlinearity)
+    return dx_t, dh_prev, None
 
 
 # ---------------------------------------------------------------------------------------------------

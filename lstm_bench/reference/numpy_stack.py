@@ -28,15 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lstm_bench.kinds import Kind
-from lstm_bench.reference.numpy_ref import (
-    GradAccumulator,
-    gru_step,
-    gru_step_back,
-    lstm_step,
-    lstm_step_back,
-    rnn_step,
-    rnn_step_back,
-)
+from lstm_bench.reference.numpy_ref import GradAccumulator, step, step_back
 
 __all__ = [
     "LayerParams",
@@ -231,20 +223,6 @@ class StackTrace:
     layers: list[LayerRecord] = field(repr=False)
 
 
-def _step(
-    kind: Kind, p: LayerParams, x_t: Array, h: Array, c: Array | None
-) -> tuple[Array, Array | None, dict[str, Array]]:
-    """One step of ``kind`` with the step functions of numpy_ref."""
-    if kind is Kind.LSTM:
-        assert c is not None
-        return lstm_step(x_t, h, c, p, p.weight_hr)
-    if kind is Kind.GRU:
-        h_new, acts = gru_step(x_t, h, p)
-        return h_new, None, acts
-    h_new, acts = rnn_step(x_t, h, p, "tanh" if kind is Kind.RNN_TANH else "relu")
-    return h_new, None, acts
-
-
 def _layer_forward(
     kind: Kind, p: LayerParams, x: Array, lengths: IntArray, h0: Array, c0: Array | None, reverse: bool
 ) -> tuple[Array, Array, Array | None, LayerRecord]:
@@ -254,7 +232,7 @@ def _layer_forward(
     h, c, steps = h0, c0, []
     for t in reversed(range(steps_count)) if reverse else range(steps_count):
         active = (t < lengths)[:, None]  # (B, 1): rows whose sequence has a step t
-        h_new, c_new, acts = _step(kind, p, x[t], h, c)
+        h_new, c_new, acts = step(kind, x[t], h, c, p, p.weight_hr)
         steps.append(_Step(t, active, h, c, c_new, acts))
         out[t] = np.where(active, h_new, 0.0)
         h = np.where(active, h_new, h)  # a finished (or not yet started) row keeps its state
@@ -355,23 +333,16 @@ def _layer_back(
     p = rec.params
     acc = GradAccumulator(p, p.weight_hr)
     dx = np.zeros_like(rec.inputs)
-    nonlinearity = "tanh" if kind is Kind.RNN_TANH else "relu"
     for st in reversed(rec.steps):
         dh_new = np.where(st.active, dh + d_out[st.t], 0.0)  # h_t feeds the output and the next step
         dh_keep = np.where(st.active, 0.0, dh)  # an inactive row passed its state through
-        x_t = rec.inputs[st.t]
-        if kind is Kind.LSTM:
-            assert dc is not None and st.c_prev is not None and st.c_new is not None
-            dc_new, dc_keep = np.where(st.active, dc, 0.0), np.where(st.active, 0.0, dc)
-            dx[st.t], dh_prev, dc_prev = lstm_step_back(
-                x_t, st.h_prev, st.c_prev, st.c_new, st.acts, dh_new, dc_new, acc
-            )
-            dc = dc_prev + dc_keep
-        elif kind is Kind.GRU:
-            dx[st.t], dh_prev = gru_step_back(x_t, st.h_prev, st.acts, dh_new, acc)
-        else:
-            dx[st.t], dh_prev = rnn_step_back(x_t, st.h_prev, st.acts, dh_new, acc, nonlinearity)
+        dc_new = None if dc is None else np.where(st.active, dc, 0.0)
+        dx[st.t], dh_prev, dc_prev = step_back(
+            kind, rec.inputs[st.t], st.h_prev, st.c_prev, st.c_new, st.acts, dh_new, dc_new, acc
+        )
         dh = dh_prev + dh_keep
+        if dc is not None and dc_prev is not None:
+            dc = dc_prev + np.where(st.active, 0.0, dc)  # an inactive row passed its cell through
     _add(grads, f"weight_ih{tag}", acc.d_weight_ih)
     _add(grads, f"weight_hh{tag}", acc.d_weight_hh)
     if bias:

@@ -12,7 +12,7 @@ one matmul before the loop)::
 a row past its length keeps its state and outputs 0; the reverse direction starts at each row's own
 last step). The LSTM without lengths or projection has a fast eager path, ``_LSTMRecurrence``: its
 forward calls ``lstm_cell`` too, its backward is hand-written BPTT (one GEMM for the weight gradient).
-The module wrappers (``torch_ref``), ``trace()`` and the stability profiles all use these functions.
+The module wrappers (``torch_ref``), ``trace()`` and the gradient-norm profiles (``stability.gradient_norms``) all use these functions.
 """
 
 from __future__ import annotations

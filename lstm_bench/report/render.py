@@ -11,9 +11,13 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lstm_bench.documents import ResultsDocument, as_document
 from lstm_bench.report.sections import ReportView, Source, build_report
+
+if TYPE_CHECKING:
+    from lstm_bench.gate.result import Comparison
 
 __all__ = ["render_html", "render_view", "source_label"]
 
@@ -56,32 +60,37 @@ def render_view(view: ReportView) -> str:
 
 
 def render_html(
-    documents: Sequence[Mapping[str, Any] | Source],
-    comparison: Mapping[str, Any] | None = None,
+    documents: Sequence[ResultsDocument | Mapping[str, Any] | Source],
+    comparison: Comparison | None = None,
     title: str = "lstm-bench report",
 ) -> str:
     """One HTML page reporting on ``documents`` side by side (plain documents or labelled ``Source``s).
 
-    ``comparison`` is a baseline comparison in ``lstm_bench.gate``'s JSON form; when given, its
-    regressions and improvements are shown first after the verdict.
+    ``comparison`` is ``lstm_bench.gate``'s baseline comparison; when given, its regressions and
+    improvements are shown first after the verdict.
     """
+    typed = [
+        d if isinstance(d, Source) else as_document(d, f"input {i + 1}") for i, d in enumerate(documents)
+    ]
     sources = [
         d if isinstance(d, Source) else Source(source_label(d, i, len(documents)), d)
-        for i, d in enumerate(documents)
+        for i, d in enumerate(typed)
     ]
     return render_view(build_report(sources, comparison, title))
 
 
 def source_label(
-    document: Mapping[str, Any], index: int = 0, count: int = 1, path: str | os.PathLike[str] | None = None
+    document: ResultsDocument | Mapping[str, Any],
+    index: int = 0,
+    count: int = 1,
+    path: str | os.PathLike[str] | None = None,
 ) -> str:
     """A short name for a document among ``count``: its file's folder or name, else host and time."""
     if path is not None:
         p = Path(path).resolve()  # reports/latest/results.json -> the stamped folder's name
         return p.parent.name if p.name == "results.json" and p.parent.name else p.stem
-    env = document.get("environment") or {}
-    host = env.get("hostname") if isinstance(env, Mapping) else None
-    created = document.get("created")
+    typed = as_document(document, f"input {index + 1}")
+    host, created = typed.environment.get("hostname"), typed.created
     label = " ".join(str(x) for x in (host, created) if x)
     if label:
         return label

@@ -15,10 +15,11 @@ mean over the benchmark cases of its kind).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
+from lstm_bench.bench.stats import NOISE_THRESHOLD
 from lstm_bench.formatting import fmt_ratio
 from lstm_bench.report.views.benchmarks import (
     NATIVE_BACKEND,
@@ -37,7 +38,10 @@ from lstm_bench.report.views.conformance import (
 )
 from lstm_bench.report.views.environment import environment_table
 from lstm_bench.report.views.gates import gate_figures
-from lstm_bench.report.views.stability import gradient_view, longest_horizons, recall_view
+from lstm_bench.report.views.stability import gradient_view, recall_view
+
+if TYPE_CHECKING:
+    from lstm_bench.gate.result import Comparison
 
 __all__ = ["ImplVerdict", "ReportView", "Source", "Summary", "build_report", "build_summary"]
 
@@ -108,25 +112,6 @@ class ReportView:
         return self.summary.verdicts
 
 
-#: torch.nn's module per kind -> its model label in the stability sweep (which trains torch.nn modules).
-_SWEEP_LABEL_OF_TORCH_NN = {
-    "lstm": "LSTM (xavier+chrono)",  # the shipped recipe, which an --impl LSTM is trained with too
-    "gru": "GRU",
-    "rnn": "tanh RNN",
-    "rnn-relu": "ReLU RNN (identity)",
-}
-
-
-def _sweep_label(spec: str, kind: str) -> str | None:
-    """The stability sweep's label for implementation ``spec``: its spec for an --impl, torch.nn's model's label."""
-    module = spec.split(":", 1)[0]
-    if module == "torch.nn":
-        return _SWEEP_LABEL_OF_TORCH_NN.get(kind)
-    if module == "lstm_bench.reference.torch_ref":
-        return None  # the sweep trains torch.nn's modules, not the references
-    return spec
-
-
 def _backend_of(spec: str) -> str:
     """The benchmark backend that times implementation ``spec``."""
     module = spec.split(":", 1)[0]
@@ -144,16 +129,21 @@ def _speed(rows: Sequence[BenchRow], backend: str, kind: str) -> str:
     return f"{fmt_ratio(geomean(ratios))} torch-native speed (geomean of {len(ratios)} cases)"
 
 
+def _horizon(source: Source, spec: str, kind: str, task: str = "recall") -> int | None:
+    """The longest ``task`` horizon learned by the sweep's model that stands for ``spec`` (``model_for``)."""
+    report = source.results.stability
+    model = None if report is None else report.model_for(spec, kind)
+    return None if report is None or model is None else report.longest_horizon(model.label, task)
+
+
 def _verdicts(
     sources: Sequence[Source], conformance: Sequence[ImplConformance], bench: Sequence[BenchRow]
 ) -> list[ImplVerdict]:
     verdicts = []
     for source in sources:
-        horizons = longest_horizons(source.document)
         rows = [r for r in bench if r.source == source.label]
         for impl in (c for c in conformance if c.source == source.label):
-            label = _sweep_label(impl.name, impl.kind)
-            horizon = None if label is None else horizons.get(label)
+            horizon = _horizon(source, impl.name, impl.kind)
             verdicts.append(
                 ImplVerdict(
                     source=source.label,
@@ -183,7 +173,7 @@ def _missing(sources: Sequence[Source]) -> list[str]:
     return [
         key
         for key in ("conformance", "stability", "benchmarks")
-        if not any(s.document.get(key) for s in sources)
+        if not any(s.results.has(key) for s in sources)
     ]
 
 
@@ -202,24 +192,25 @@ def build_summary(*sources: Source) -> Summary:
 
 
 def _bench_notes(sources: Sequence[Source]) -> tuple[str, ...]:
-    notes = []
+    notes: list[str] = []
     for source in sources:
-        run = source.document.get("benchmark_run")
-        if not isinstance(run, Mapping):
+        section = source.results.benchmarks
+        run = section.conditions if section is not None else None
+        if run is None:
             continue
         prefix = f"[{source.label}] " if len(sources) > 1 else ""
-        notes += [f"{prefix}⚠ {warning}" for warning in run.get("warnings") or ()]
-        if run.get("flop_model") and not any(n.endswith(str(run["flop_model"])) for n in notes):
-            notes.append(f"FLOP model: {run['flop_model']}")
+        notes += [f"{prefix}⚠ {warning}" for warning in run.warnings]
+        if run.flop_model and not any(n.endswith(run.flop_model) for n in notes):
+            notes.append(f"FLOP model: {run.flop_model}")
     notes.append(
         "Times are medians over calibrated rounds; spread is the interquartile range as a share of the "
-        "median, flagged noisy above 10 %."
+        f"median, flagged noisy above {100 * NOISE_THRESHOLD:.0f} %."
     )
     return tuple(notes)
 
 
 def build_report(
-    sources: Sequence[Source], comparison: Mapping[str, Any] | None = None, title: str = "lstm-bench report"
+    sources: Sequence[Source], comparison: Comparison | None = None, title: str = "lstm-bench report"
 ) -> ReportView:
     """The view model of a report on ``sources`` (one or more results documents), with an optional baseline comparison."""
     if not sources:
@@ -232,7 +223,7 @@ def build_report(
     comparison_table, comparison_summary = comparison_rows(comparison)
     return ReportView(
         title=title,
-        created=str(sources[-1].document.get("created") or ""),
+        created=sources[-1].results.created,
         sources=tuple(s.label for s in sources),
         summary=_summary(sources, conformance, bench),
         environment=environment_table(sources),

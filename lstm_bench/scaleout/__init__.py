@@ -10,9 +10,10 @@ Dask is the optional extra ``lstm-bench[dask]``, imported only when a scheduler 
 
 from __future__ import annotations
 
+from lstm_bench.progress import RunProgress
 from lstm_bench.scaleout.executors import SCHEDULER_ENV, DaskPool, LocalPool, make_executor
 from lstm_bench.scaleout.options import add_scaleout_arguments, executor_from_args
-from lstm_bench.scaleout.runner import JobOutcome, RunProgress, run_jobs
+from lstm_bench.scaleout.runner import JobOutcome, run_jobs
 
 __all__ = [
     "SCHEDULER_ENV",

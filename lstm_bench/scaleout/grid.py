@@ -15,17 +15,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from lstm_bench.bench.flops import FLOP_MODEL
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import Backend, resolve_backends
 from lstm_bench.bench.runner import BenchmarkRun, run_benchmarks
+from lstm_bench.bench.section import BenchmarkConditions, BenchmarkSection
 from lstm_bench.bench.timer import TimerSettings, clock_for_device
 from lstm_bench.bench.workloads import Case
 from lstm_bench.kinds import Kind
+from lstm_bench.progress import RunProgress
 from lstm_bench.scaleout.executors import exclusive_slots
-from lstm_bench.scaleout.runner import JobOutcome, RunProgress, run_jobs
+from lstm_bench.scaleout.runner import JobOutcome, run_jobs
 
 __all__ = ["GridRun", "GridShare", "HostRun", "run_grid", "run_share"]
 
@@ -105,25 +108,25 @@ class GridRun:
         """Every host's warnings, prefixed with the host."""
         return tuple(f"{h.host}: {w}" for h in self.host_runs if h.run is not None for w in h.run.warnings)
 
-    def sections(self) -> dict[str, Any]:
-        """The results document's "benchmarks" section (each record with its "host") and "benchmark_run"."""
+    def section(self) -> BenchmarkSection:
+        """The merged benchmark part of the document: each record and peak with its host."""
         first = next((h.run for h in self.host_runs if h.run is not None), None)
-        return {
-            "benchmarks": [{**r.to_dict(), "host": h} for r, h in zip(self.records, self.hosts, strict=True)],
-            "peak": [
-                {**p.to_dict(), "host": h.host}
-                for h in self.host_runs
-                if h.run is not None
-                for p in h.run.peaks
-            ],
-            "benchmark_run": {
-                **(first.sections()["benchmark_run"] if first is not None else {}),
-                "executor": self.executor,
-                "hosts": [h.to_dict() for h in self.host_runs],
-                "warnings": list(self.warnings),
-                "wall_s": self.wall_s,
-            },
+        conditions = first.section().conditions if first is not None else None
+        details = {
+            **(conditions.details if conditions is not None else {}),
+            "executor": self.executor,
+            "hosts": [h.to_dict() for h in self.host_runs],
+            "wall_s": self.wall_s,
         }
+        return BenchmarkSection(
+            tuple(replace(r, host=h) for r, h in zip(self.records, self.hosts, strict=True)),
+            tuple(replace(p, host=h.host) for h in self.host_runs if h.run is not None for p in h.run.peaks),
+            BenchmarkConditions(self.warnings, FLOP_MODEL if first is not None else None, details),
+        )
+
+    def sections(self) -> dict[str, Any]:
+        """The results document's "benchmarks" section (each record with its "host"), "peak" and "benchmark_run"."""
+        return self.section().to_dict()
 
 
 def _failed_records(share: GridShare, backends: Sequence[Backend], error: str) -> list[BenchmarkRecord]:

@@ -25,7 +25,7 @@ answer (say, its model failed a shorter horizon) spends no time on it. Skipped j
 status 'skipped'.
 
 Ctrl-C (or any exception in a callback) cancels every outstanding future and propagates. Progress
-is reported over all jobs through ``on_progress(RunProgress)``: done/total, running, retried,
+is reported over all jobs through ``on_progress(progress.RunProgress)``: done/total, running, retried,
 failed, elapsed and ETA = elapsed / done × (total − done).
 """
 
@@ -38,6 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, 
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, ParamSpec, TypeVar
 
+from lstm_bench.progress import RunProgress
 from lstm_bench.scaleout.executors import Slot, exclusive_slots, executor_capacity, worker_identity
 
 __all__ = ["Attempt", "JobOutcome", "RunProgress", "is_worker_death", "run_jobs"]
@@ -129,44 +130,6 @@ class JobOutcome(Generic[J, R]):
             data.get("worker"),
             None if seconds is None else float(seconds),
         )
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """Progress over all jobs of a run: ``done`` counts every final outcome (ok, failed or skipped).
-
-    ``retried`` counts attempts queued again, ``failed`` the jobs given up, ``skipped`` the jobs not run.
-    """
-
-    total: int
-    done: int
-    running: int
-    retried: int
-    failed: int
-    elapsed_s: float
-    skipped: int = 0
-
-    @property
-    def eta_s(self) -> float | None:
-        """Seconds left at the mean pace so far: elapsed / done × (total − done); None before the first job ends."""
-        if self.done == 0:
-            return None
-        return self.elapsed_s / self.done * (self.total - self.done)
-
-    def note(self) -> str:
-        """The counts besides done/total: '2 running, 1 retried, 1 failed' (empty parts left out)."""
-        parts = [f"{self.running} running"] if self.running else []
-        parts += [f"{self.retried} retried"] if self.retried else []
-        parts += [f"{self.failed} failed"] if self.failed else []
-        parts += [f"{self.skipped} skipped"] if self.skipped else []
-        return ", ".join(parts)
-
-    def line(self) -> str:
-        """'12/40 jobs, 2 running, 1 failed, 95 s elapsed, ETA 222 s'."""
-        eta = self.eta_s
-        parts = [f"{self.done}/{self.total} jobs", self.note(), f"{self.elapsed_s:.0f} s elapsed"]
-        parts.append("ETA --" if eta is None else f"ETA {eta:.0f} s")
-        return ", ".join(p for p in parts if p)
 
 
 def is_worker_death(exc: BaseException) -> bool:

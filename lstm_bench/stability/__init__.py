@@ -5,7 +5,7 @@ Modules, one job each, in data-flow order:
 * ``tasks``: pure seeded data generators with their chance baselines (recall, copy, adding,
   number agreement);
 * ``models``: ``ModelSpec`` (kind, init, hidden, optional ``--impl``) and model construction;
-* ``profiles``: ||dL/dh_t|| and ||dL/dC_t|| for t = 1..T, in float64;
+* ``gradient_norms``: gradient-norm profiles ||dL/dh_t|| and ||dL/dC_t|| for t = 1..T, in float64;
 * ``jacobian``: ||dh_T/dh_t|| by power iteration on VJPs, W_hh spectra against 1/γ;
 * ``classify``: vanishing / stable / exploding;
 * ``remedies``: clipping by norm and value, L2;

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RUN_SWEEPS", "SWEEP_PROFILES", "SWEEP_SIZES", "SweepProfile", "SweepSize", "doubling_horizons"]
+__all__ = ["RUN_SWEEPS", "SWEEP_SIZES", "SweepSize", "doubling_horizons"]
 
 
 def doubling_horizons(first: int, count: int) -> tuple[int, ...]:
@@ -53,7 +53,7 @@ class SweepSize:
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.max_steps < 1 or not self.max_seconds > 0 or not self.horizons:
             raise ValueError(
-                f"sweep profile {self.name!r}: seeds, max_steps, max_seconds and horizons must be positive"
+                f"sweep size {self.name!r}: seeds, max_steps, max_seconds and horizons must be positive"
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,54 +65,20 @@ class SweepSize:
         }
 
 
-SWEEP_SIZES: dict[str, SweepSize] = {
-    "quick": SweepSize(
-        "quick",
-        doubling_horizons(10, 3),
-        seeds=1,
-        max_seconds=60.0,
-        max_steps=600,
-        diagnostic_horizons=(10, 40, 100),
-    ),
-    "default": SweepSize("default", doubling_horizons(10, 6), seeds=3, max_seconds=300.0, max_steps=1500),
-    "full": SweepSize(
-        "full",
-        doubling_horizons(10, 8),
-        seeds=5,
-        max_seconds=3600.0,
-        max_steps=5000,
-        diagnostic_horizons=doubling_horizons(10, 7),
-    ),
-}
+def _by_name(*sizes: SweepSize) -> dict[str, SweepSize]:
+    return {size.name: size for size in sizes}
+
+
+#: (name, horizons, seeds, max_seconds, max_steps, diagnostic_horizons): the table above.
+SWEEP_SIZES: dict[str, SweepSize] = _by_name(
+    SweepSize("quick", doubling_horizons(10, 3), 1, 60.0, 600, (10, 40, 100)),
+    SweepSize("default", doubling_horizons(10, 6), 3, 300.0, 1500, doubling_horizons(10, 5)),
+    SweepSize("full", doubling_horizons(10, 8), 5, 3600.0, 5000, doubling_horizons(10, 7)),
+)
 
 #: The sweeps of ``lstm-bench run --profile``: one seed (quick, default) so the whole run fits its time.
-RUN_SWEEPS: dict[str, SweepSize] = {
-    "quick": SweepSize(
-        "quick",
-        doubling_horizons(10, 3),
-        seeds=1,
-        max_seconds=60.0,
-        max_steps=800,
-        diagnostic_horizons=(100,),
-    ),
-    "default": SweepSize(
-        "default",
-        doubling_horizons(10, 5),
-        seeds=1,
-        max_seconds=300.0,
-        max_steps=1500,
-        diagnostic_horizons=(10, 40, 100),
-    ),
-    "full": SweepSize(
-        "full",
-        doubling_horizons(10, 6),
-        seeds=3,
-        max_seconds=600.0,
-        max_steps=3000,
-        diagnostic_horizons=(10, 20, 40, 80, 160),
-    ),
-}
-
-#: The old names, from before sweep sizes, check sizes, Hypothesis profiles and gradient-norm profiles were told apart.
-SweepProfile = SweepSize
-SWEEP_PROFILES = SWEEP_SIZES
+RUN_SWEEPS: dict[str, SweepSize] = _by_name(
+    SweepSize("quick", doubling_horizons(10, 3), 1, 60.0, 800, (100,)),
+    SweepSize("default", doubling_horizons(10, 5), 1, 300.0, 1500, (10, 40, 100)),
+    SweepSize("full", doubling_horizons(10, 6), 3, 600.0, 3000, doubling_horizons(10, 5)),
+)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from enum import Enum
 
-from lstm_bench.stability.profiles import GradientProfile
+from lstm_bench.stability.gradient_norms import GradientProfile
 
 __all__ = ["EXPLODING_LOG10", "VANISHING_LOG10", "Regime", "classify_profile", "classify_ratio"]
 

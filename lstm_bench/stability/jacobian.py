@@ -18,6 +18,7 @@ path of the LSTM is not covered by the bound (that is the point of the LSTM).
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from lstm_bench.kinds import Kind
-from lstm_bench.stability.profiles import unroll_by_step
+from lstm_bench.stability.gradient_norms import unroll_by_step
 from lstm_bench.threads import torch_threads
 
 __all__ = [
@@ -71,6 +72,12 @@ class JacobianNorm:
             "iterations": self.iterations,
             "max": self.max,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JacobianNorm:
+        """Inverse of ``to_dict``."""
+        norms = tuple(float(v) for v in data["norms"])
+        return cls(int(data["t"]), int(data["steps"]), norms, int(data["iterations"]))
 
 
 def _per_sequence_norm(v: Tensor) -> Tensor:

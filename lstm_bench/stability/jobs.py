@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lstm_bench.stability.classify import classify_profile
+from lstm_bench.stability.gradient_norms import GradientProfile, model_profile
 from lstm_bench.stability.jacobian import JacobianNorm, WhhSpectrum, jacobian_spectral_norm, whh_spectrum
 from lstm_bench.stability.models import ModelSpec, build_model
-from lstm_bench.stability.profiles import GradientProfile, model_profile
 from lstm_bench.stability.tasks import make_task
 from lstm_bench.stability.trainer import Progress, TrainConfig, TrainResult, derive_seed, train
 from lstm_bench.threads import torch_threads
@@ -199,14 +199,7 @@ class DiagnosticResult:
             job,
             status,
             None if data.get("profile") is None else GradientProfile.from_dict(data["profile"]),
-            None
-            if jac is None
-            else JacobianNorm(
-                int(jac["t"]),
-                int(jac["steps"]),
-                tuple(float(v) for v in jac["norms"]),
-                int(jac["iterations"]),
-            ),
+            None if jac is None else JacobianNorm.from_dict(jac),
             None if data.get("spectrum") is None else WhhSpectrum.from_dict(data["spectrum"]),
             data.get("error"),
             float(data.get("wall_seconds", 0.0)),

@@ -32,6 +32,7 @@ __all__ = [
     "build_model",
     "build_recurrent",
     "check_init",
+    "counterpart_init",
     "init_options",
     "initialise",
 ]
@@ -75,6 +76,12 @@ class ModelSpec:
     def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
         """Inverse of ``to_dict``."""
         return cls(Kind(data["kind"]), str(data["init"]), int(data["hidden"]), data.get("impl"))
+
+
+def counterpart_init(kind: Kind, lstm_init: str) -> str:
+    """How a sweep initialises an ``--impl`` of ``kind`` and the torch.nn model it is compared with:
+    the recipe's ``lstm_init`` for the LSTM, identity (IRNN) for the ReLU RNN, default otherwise."""
+    return {Kind.LSTM: lstm_init, Kind.RNN_RELU: "identity"}.get(kind, "default")
 
 
 class SequenceModel(nn.Module):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lstm_bench.stability.classify import VANISHING_LOG10
-from lstm_bench.stability.profiles import GradientProfile
+from lstm_bench.stability.gradient_norms import GradientProfile
 
 __all__ = ["EVENT_KINDS", "MonitorConfig", "MonitorEvent", "TrainingMonitor"]
 

@@ -19,7 +19,7 @@ Section layout (``StabilityReport.to_dict``)::
                       "regime": "vanishing", "jacobian": {...}, "spectrum": {...}}, ...],
      "jobs": [{"model": {...}, "task": ..., "horizon": ..., "seed": ..., "status": "ok",
                "result": {"curve": [...], "events": [...], "initial_profile": ..., ...}}, ...],
-     "wall_seconds": 512.3, "interrupted": false}
+     "wall_seconds": 512.3, "interrupted": false, "executor": "local process pool, ..."}
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lstm_bench.kinds import Kind
 from lstm_bench.stability.jobs import DiagnosticResult, TrainJobResult
-from lstm_bench.stability.models import ModelSpec
+from lstm_bench.stability.models import ModelSpec, counterpart_init
 from lstm_bench.stability.trainer import TrainConfig
 
 __all__ = ["GroupSummary", "HorizonOutcome", "StabilityReport", "impl_shortfalls", "majority", "summarise"]
@@ -189,6 +190,7 @@ class StabilityReport:
     wall_seconds: float
     interrupted: bool = False
     summary: tuple[GroupSummary, ...] = field(default=())
+    executor: str | None = None  # where the jobs ran ('local process pool, 2 workers x 1 thread'), when told
 
     def __post_init__(self) -> None:
         if not self.summary:
@@ -200,6 +202,28 @@ class StabilityReport:
             if (group.model, group.task) == (model, task):
                 return group.longest_horizon
         return None
+
+    @property
+    def chance_accuracy(self) -> dict[str, float]:
+        """Task name -> the accuracy of guessing (the dashed line of an accuracy plot)."""
+        return {str(t["task"]): float(t["chance_accuracy"]) for t in self.tasks if "chance_accuracy" in t}
+
+    def model_for(self, spec: str, kind: str) -> ModelSpec | None:
+        """The sweep's model that stands for implementation ``spec`` of ``kind``, or None.
+
+        An ``--impl``'s own model; for torch.nn's module, the built-in model initialised as an
+        ``--impl`` of that kind is (``models.counterpart_init``); None for lstm-bench's references
+        (the sweep does not train them).
+        """
+        module = spec.split(":", 1)[0]
+        if module == "lstm_bench.reference.torch_ref":
+            return None
+        if module == "torch.nn":
+            init = counterpart_init(Kind(kind), str(self.recipe.get("init", "default")))
+            found = (m for m in self.models if m.impl is None and m.kind.value == kind and m.init == init)
+        else:
+            found = (m for m in self.models if m.impl == spec and m.kind.value == kind)
+        return next(found, None)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (non-finite floats are left to ``write_json_atomic`` to encode)."""
@@ -215,6 +239,7 @@ class StabilityReport:
             "jobs": [j.to_dict() for j in self.jobs],
             "wall_seconds": self.wall_seconds,
             "interrupted": self.interrupted,
+            **({"executor": self.executor} if self.executor is not None else {}),
         }
 
     @classmethod
@@ -233,6 +258,7 @@ class StabilityReport:
             wall_seconds=float(data["wall_seconds"]),
             interrupted=bool(data.get("interrupted", False)),
             summary=tuple(GroupSummary.from_dict(s) for s in data["summary"]),
+            executor=None if data.get("executor") is None else str(data["executor"]),
         )
 
 

@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lstm_bench.kinds import Kind
-from lstm_bench.scaleout.runner import JobOutcome, RunProgress, run_jobs
+from lstm_bench.progress import PhaseProgress, RunProgress
+from lstm_bench.scaleout.runner import JobOutcome, run_jobs
 from lstm_bench.stability.budgets import (
     RUN_SWEEPS,
-    SWEEP_PROFILES,
     SWEEP_SIZES,
-    SweepProfile,
     SweepSize,
     doubling_horizons,
 )
@@ -42,7 +41,7 @@ from lstm_bench.stability.jobs import (
     run_diagnostic_job,
     run_train_job,
 )
-from lstm_bench.stability.models import ModelSpec
+from lstm_bench.stability.models import ModelSpec, counterpart_init
 from lstm_bench.stability.recipes import DEFAULT_LSTM_RECIPE, Recipe
 from lstm_bench.stability.result import StabilityReport, majority
 from lstm_bench.stability.tasks import TASKS, make_task
@@ -51,10 +50,9 @@ from lstm_bench.stability.trainer import Progress, TrainConfig
 __all__ = [
     "BUILTIN_MODELS",
     "RUN_SWEEPS",
-    "SWEEP_PROFILES",
     "SWEEP_SIZES",
     "SweepPlan",
-    "SweepProfile",
+    "SweepProgress",
     "SweepReporter",
     "SweepSize",
     "builtin_models",
@@ -83,8 +81,7 @@ BUILTIN_MODELS = builtin_models()
 
 def impl_model(spec: str, kind: Kind, recipe: Recipe = DEFAULT_LSTM_RECIPE) -> ModelSpec:
     """An ``--impl`` model, initialised as its torch.nn counterpart in the sweep (LSTM: the recipe's init)."""
-    init = {Kind.LSTM: recipe.init, Kind.RNN_RELU: "identity"}.get(kind, "default")
-    return ModelSpec(kind, init, recipe.hidden, spec)
+    return ModelSpec(kind, counterpart_init(kind, recipe.init), recipe.hidden, spec)
 
 
 class SweepReporter(Protocol):
@@ -115,6 +112,64 @@ class _Silent:
 
     def job_done(self, result: TrainJobResult | DiagnosticResult) -> None:
         pass
+
+
+class SweepProgress:
+    """The one display of a sweep (a ``SweepReporter``) on ``lstm_bench.progress.PhaseProgress``.
+
+    Given ``line``, every wave adds its jobs to that one line (``lstm-bench run``'s stability
+    phase); without, each wave ('diagnostics', 'horizon 40') gets a line of its own, with the
+    running job's step and accuracy, ended by how many runs solved it (``lstm-bench stability``).
+    ``waves`` counts the horizon waves begun.
+    """
+
+    def __init__(self, line: PhaseProgress | None = None) -> None:
+        self.line, self.shared = line, line is not None
+        self.total, self.done, self.solved, self.waves, self.wave = 0, 0, 0, 0, ""
+
+    def phase(self, name: str, total: int) -> None:
+        self.waves += name.startswith("horizon")
+        self.wave = name
+        if self.shared:
+            assert self.line is not None
+            self.total += total
+            self.line.update(self.done, total=self.total, note=name)
+            return
+        self.close()
+        self.line, self.solved = PhaseProgress(name, total), 0
+
+    def job_started(self, job: TrainJob) -> None:
+        if not self.shared and self.line is not None:
+            self.line.update(self.line.done, note=f"{job.model.label}, {job.task}, seed {job.seed}")
+
+    def job_progress(self, job: TrainJob, progress: Progress) -> None:
+        if not self.shared and self.line is not None:
+            note = f"{job.model.label}, {job.task}, seed {job.seed}: step {progress.step}, {progress.seconds:.0f} s, acc {progress.accuracy:.0%}"
+            self.line.update(self.line.done, note=note)
+
+    def job_done(self, result: TrainJobResult | DiagnosticResult) -> None:
+        self.done += 1
+        self.solved += isinstance(result, TrainJobResult) and result.solved
+        if self.line is None:
+            return
+        label = result.job.model.label
+        if self.shared:
+            self.line.update(self.done, note=f"{self.wave}: {label}")
+        else:
+            self.line.advance(1, note=f"{label} {result.status}")
+
+    def abort(self, reason: str) -> None:
+        """End the wave's line early (Ctrl-C, an error) with ``reason``."""
+        if not self.shared and self.line is not None:
+            self.line.abort(reason)
+            self.line = None
+
+    def close(self) -> None:
+        """End the wave's line: a horizon wave says how many of its runs solved it."""
+        if not self.shared and self.line is not None:
+            is_train = self.line.name.startswith("horizon")
+            self.line.finish(f"{self.solved}/{self.line.done:g} solved" if is_train else "")
+            self.line = None
 
 
 @dataclass(frozen=True)

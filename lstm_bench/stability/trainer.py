@@ -30,9 +30,9 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
+from lstm_bench.stability.gradient_norms import GradientProfile, model_profile
 from lstm_bench.stability.models import ModelSpec, SequenceModel, build_model
 from lstm_bench.stability.monitor import MonitorConfig, MonitorEvent, TrainingMonitor
-from lstm_bench.stability.profiles import GradientProfile, model_profile
 from lstm_bench.stability.remedies import Remedies, apply_remedies, global_norm, l2_penalty
 from lstm_bench.stability.tasks import Task, TaskBatch
 from lstm_bench.threads import torch_threads

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from lstm_bench.conformance import PROFILES, CheckResult, ConformanceReport, run_check, run_conformance
+from lstm_bench.conformance import CHECK_SIZES, CheckResult, ConformanceReport, run_check, run_conformance
 from lstm_bench.conformance.render import failure_block
 from lstm_bench.conformance.runner import dtype_of, select_checks
-from lstm_bench.conformance.search import PROFILE_OF_HYPOTHESIS
+from lstm_bench.conformance.search import CHECK_SIZE_OF_HYPOTHESIS
 from lstm_bench.errors import UsageError
 from lstm_bench.kinds import Kind
 from lstm_bench.testing.errors import ConformanceFailure
@@ -50,12 +50,12 @@ def current_profile() -> str:
     """
     from hypothesis import settings
 
-    return PROFILE_OF_HYPOTHESIS.get(settings.get_current_profile_name(), "default")
+    return CHECK_SIZE_OF_HYPOTHESIS.get(settings.get_current_profile_name(), "default")
 
 
 def _validate(profile: str | None, features: Mapping[str, bool] | None, dtypes: Sequence[str]) -> None:
-    if profile is not None and profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    if profile is not None and profile not in CHECK_SIZES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(CHECK_SIZES)}")
     unknown = sorted(set(features or {}) - set(FEATURES))
     if unknown:
         raise ValueError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}")

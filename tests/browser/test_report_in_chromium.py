@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import report_docs as docs
 
-from lstm_bench.orchestration.gates import gate_section
 from lstm_bench.report.render import render_html
+from lstm_bench.stability.activations import gate_section
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "reports" / "browser"

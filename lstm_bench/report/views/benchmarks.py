@@ -1,30 +1,28 @@
 """The benchmark part of the report: time, GFLOP/s, % of GEMM peak, speedup vs torch-native, noise.
 
-Reads ``BenchmarkRecord.to_dict()`` entries of the ``"benchmarks"`` section
-(``lstm_bench.bench.records``): backend, case (kind, workload, sizes, dtype, device), status,
-``stats`` (median, IQR, noisy), ``gflops`` and ``percent_of_peak`` under the full FLOP count;
-and the ``"peak"`` section (measured GEMM peak per dtype). Speedup (above 1: faster than
-torch.nn) = the record's ``speedup``: median over interleaved rounds of torch-native time /
-backend time, shown with its 95% interval, "0.57× [0.55, 0.59]". Records without one (results
-from before interleaving, pytest-benchmark JSON) fall back to the ratio of the two medians,
+Reads the typed benchmark section (``lstm_bench.bench.section.BenchmarkSection``): each
+``BenchmarkRecord``'s case, status, ``summary`` (median, IQR, the 10 % noise rule), ``gflops``
+and ``percent_of_peak``; the measured GEMM peaks; and the speed-ups ``BenchmarkSection.speedups``
+computes (above 1: faster than torch.nn): the median over interleaved rounds of torch-native
+time / backend time, shown with its 95% interval, "0.57× [0.55, 0.59]"; records without one
+(results from before interleaving, pytest-benchmark JSON) get the ratio of the two medians,
 noted as not interleaved: such a ratio moves with the machine's load.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from lstm_bench.formatting import as_float, fmt_gflops, fmt_percent, fmt_ratio, fmt_seconds
+from lstm_bench.bench.records import BenchmarkRecord
+from lstm_bench.bench.registry import BASELINE as NATIVE_BACKEND
+from lstm_bench.bench.section import Speed
+from lstm_bench.formatting import fmt_gflops, fmt_percent, fmt_ratio, fmt_seconds
 from lstm_bench.report import plots
-from lstm_bench.report.views.common import Figure, Source, Table, first, inner, labelled, text
+from lstm_bench.report.views.common import Figure, Source, Table, labelled
 
-__all__ = ["NATIVE_BACKEND", "BenchRow", "bench_figures", "bench_rows", "peaks", "side_by_side"]
-
-#: The backend every speedup is measured against (torch.nn's fused oneDNN / cuDNN kernels).
-NATIVE_BACKEND = "torch-native"
+__all__ = ["NATIVE_BACKEND", "BenchRow", "bench_figures", "bench_rows", "side_by_side"]
 
 _WORKLOAD_SHORT = {"forward": "fwd", "forward-backward": "fwd+bwd", "latency": "latency"}
 _DTYPE_SHORT = {"float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16"}
@@ -36,6 +34,7 @@ class BenchRow:
 
     source: str
     kind: str
+    case_key: str  # ``BenchmarkRecord.case_key``: joins a case across backends and sources
     case: str  # 'LSTM fwd+bwd · I=256 H=256 B=32 T=100 · float32 · cpu'
     short_case: str  # 'LSTM fwd+bwd f32 H256 B32 T100', for chart axes
     backend: str
@@ -52,116 +51,81 @@ class BenchRow:
     note: str
 
 
-def _sizes(record: Mapping[str, Any]) -> str:
-    names = (("I", "input_size"), ("H", "hidden_size"), ("B", "batch"), ("T", "steps"))
-    return " ".join(f"{short}={record[key]}" for short, key in names if record.get(key) is not None)
+def _sizes(record: BenchmarkRecord, sep: str = "=") -> str:
+    sizes = (("I", record.input_size), ("H", record.hidden_size), ("B", record.batch), ("T", record.steps))
+    return " ".join(f"{short}{sep}{value}" for short, value in sizes if value is not None)
 
 
-def _case(record: Mapping[str, Any]) -> str:
-    kind = text(record.get("kind")).upper()
-    head = " ".join(
-        p
-        for p in (kind, _WORKLOAD_SHORT.get(text(record.get("workload")), text(record.get("workload"))))
-        if p
-    )
-    parts = (head, _sizes(record), text(record.get("dtype")), text(record.get("device")))
-    return " · ".join(p for p in parts if p) or text(record.get("name"))
+def _case(record: BenchmarkRecord) -> str:
+    kind = (record.kind or "").upper()
+    workload = _WORKLOAD_SHORT.get(record.workload or "", record.workload or "")
+    head = " ".join(p for p in (kind, workload) if p)
+    parts = (head, _sizes(record), record.dtype or "", record.device)
+    return " · ".join(p for p in parts if p) or record.name
 
 
-def _short_case(record: Mapping[str, Any]) -> str:
+def _short_case(record: BenchmarkRecord) -> str:
     """'LSTM fwd+bwd f32 I64 H64 B16 T50': the case in one short line (the device is the run's)."""
-    if record.get("kind") is None:
-        return text(record.get("name"))
-    workload = _WORKLOAD_SHORT.get(text(record.get("workload")), text(record.get("workload")))
-    dtype = _DTYPE_SHORT.get(text(record.get("dtype")), text(record.get("dtype")))
-    names = (("I", "input_size"), ("H", "hidden_size"), ("B", "batch"), ("T", "steps"))
-    sizes = " ".join(f"{short}{record[key]}" for short, key in names if record.get(key) is not None)
-    return f"{text(record.get('kind')).upper()} {workload} {dtype} {sizes}"
+    if record.kind is None:
+        return record.name
+    workload = _WORKLOAD_SHORT.get(record.workload or "", record.workload or "")
+    dtype = _DTYPE_SHORT.get(record.dtype or "", record.dtype or "")
+    return f"{record.kind.upper()} {workload} {dtype} {_sizes(record, '')}"
 
 
-def _records(source: Source) -> list[Mapping[str, Any]]:
-    return [r for r in source.document.get("benchmarks") or () if isinstance(r, Mapping)]
-
-
-def _median_s(record: Mapping[str, Any]) -> float | None:
-    return as_float(first(inner(record, "stats"), "median_s", "median"))
-
-
-def _note(record: Mapping[str, Any]) -> str:
+def _note(record: BenchmarkRecord, speed: Speed | None) -> str:
     notes = []
-    if record.get("status") not in (None, "ok"):
-        notes.append(f"{record['status']}: {text(record.get('reason'))}")
-    compile_s = as_float(record.get("compile_s"))
-    if compile_s is not None:
-        notes.append(f"compile {fmt_seconds(compile_s)}")
+    if record.status != "ok":
+        notes.append(f"{record.status}: {record.reason or ''}")
+    if record.compile_s is not None:
+        notes.append(f"compile {fmt_seconds(record.compile_s)}")
+    if speed is not None and not speed.paired and record.backend != NATIVE_BACKEND:
+        notes.append("speedup not interleaved (ratio of medians)")
     return "; ".join(notes)
 
 
-def _paired(record: Mapping[str, Any]) -> tuple[float, float, float] | None:
-    """(ratio, low, high) of the record's interleaved speed-up over torch-native, if it has one."""
-    speedup = record.get("speedup")
-    if not isinstance(speedup, Mapping) or text(speedup.get("baseline")) != NATIVE_BACKEND:
-        return None
-    values = [as_float(speedup.get(key)) for key in ("ratio", "low", "high")]
-    if any(v is None for v in values):
-        return None
-    ratio, low, high = (float(v) for v in values if v is not None)
-    return ratio, low, high
+def _speed_text(speed: Speed | None) -> str:
+    if speed is None:
+        return fmt_ratio(None)
+    interval = (
+        f" [{speed.low:.2f}, {speed.high:.2f}]" if speed.low is not None and speed.high is not None else ""
+    )
+    return fmt_ratio(speed.ratio) + interval
 
 
 def bench_rows(source: Source) -> list[BenchRow]:
     """One row per benchmark record of ``source``, with the speedup over torch-native on the same case."""
-    records = _records(source)
-    native = {_case(r): _median_s(r) for r in records if r.get("backend") == NATIVE_BACKEND}
+    section = source.results.benchmarks
+    if section is None:
+        return []
+    speeds = section.speedups(NATIVE_BACKEND)
     rows = []
-    for record in records:
-        case = _case(record)
-        median = _median_s(record)
-        stats = inner(record, "stats")
-        spread = as_float(stats.get("relative_iqr"))
-        if spread is None:
-            iqr = as_float(stats.get("iqr_s"))
-            spread = iqr / median if iqr is not None and median else None
-        base = native.get(case)
-        paired = _paired(record)
-        speedup = paired[0] if paired else (base / median if base and median else None)
-        shown = fmt_ratio(speedup)
-        note = _note(record)
-        if paired:
-            shown += f" [{paired[1]:.2f}, {paired[2]:.2f}]"
-        elif speedup is not None and record.get("backend") != NATIVE_BACKEND:
-            note = "; ".join(n for n in (note, "speedup not interleaved (ratio of medians)") if n)
-        gflops = as_float(record.get("gflops"))
+    for record in section.records:
+        summary, speed = record.summary, speeds.get(record.name)
+        median = record.median_s
+        gflops = record.gflops
         rows.append(
             BenchRow(
                 source=source.label,
-                kind=text(record.get("kind")),
-                case=case,
+                kind=record.kind or "",
+                case_key=record.case_key,
+                case=_case(record),
                 short_case=_short_case(record),
-                backend=text(record.get("backend") or record.get("name")),
-                status=text(record.get("status") or "ok"),
+                backend=record.backend,
+                status=record.status,
                 median=fmt_seconds(median),
                 median_s=median if median is not None else math.nan,
-                spread=fmt_percent(spread, fraction=True),
+                spread=fmt_percent(None if summary is None else summary.relative_iqr, fraction=True),
                 gflops=fmt_gflops(gflops),
                 gflops_value=gflops if gflops is not None else math.nan,
-                peak=fmt_percent(record.get("percent_of_peak")),
-                speedup=shown,
-                speedup_value=speedup if speedup is not None else math.nan,
-                noisy=bool(stats.get("noisy", spread is not None and spread > 0.10)),
-                note=note,
+                peak=fmt_percent(record.percent_of_peak),
+                speedup=_speed_text(speed),
+                speedup_value=speed.ratio if speed is not None else math.nan,
+                noisy=summary is not None and summary.noisy,
+                note=_note(record, speed),
             )
         )
     return rows
-
-
-def peaks(source: Source) -> dict[str, float]:
-    """Measured GEMM peak GFLOP/s per dtype (the ``"peak"`` section)."""
-    out = {}
-    for peak in source.document.get("peak") or ():
-        if isinstance(peak, Mapping) and as_float(peak.get("gflops")) is not None:
-            out[text(peak.get("dtype"))] = float(peak["gflops"])
-    return out
 
 
 def bench_figures(rows: Sequence[BenchRow], sources: Sequence[Source]) -> list[Figure]:
@@ -176,7 +140,8 @@ def bench_figures(rows: Sequence[BenchRow], sources: Sequence[Source]) -> list[F
             plots.Bar(r.short_case, r.backend, r.gflops_value) for r in mine if math.isfinite(r.gflops_value)
         ]
         if throughput:
-            peak = peaks(source).get("float32")
+            section = source.results.benchmarks
+            peak = section.peak_gflops("float32") if section is not None else None
             title = labelled(source.label, "Achieved GFLOP/s", many)
             note = (
                 f"; dashed: float32 GEMM peak measured in the same run ({peak:.0f} GFLOP/s)" if peak else ""
@@ -209,10 +174,13 @@ def side_by_side(rows: Sequence[BenchRow], sources: Sequence[Source]) -> Table |
         return None
     labels = [s.label for s in sources]
     table: dict[tuple[str, str], dict[str, float]] = {}
+    cases: dict[str, str] = {}
     for row in rows:
-        table.setdefault((row.case, row.backend), {})[row.source] = row.median_s
+        table.setdefault((row.case_key, row.backend), {})[row.source] = row.median_s
+        cases.setdefault(row.case_key, row.case)
     out = []
-    for (case, backend), times in table.items():
+    for (key, backend), times in table.items():
+        case = cases[key]
         old, new = times.get(labels[0]), times.get(labels[-1])
         ratio = new / old if old and new and math.isfinite(old) and math.isfinite(new) else None
         out.append((case, backend, *(fmt_seconds(times.get(label)) for label in labels), fmt_ratio(ratio)))

@@ -1,8 +1,8 @@
-"""Shared pieces of the report's views: the labelled input, tables, figures and tolerant readers.
+"""Shared pieces of the report's views: the labelled input, tables and figures.
 
-Results documents come from several producers and versions, so readers here never assume a key
-exists: ``first`` takes the first present key, ``inner`` descends into a nested record or keeps
-a flat one, ``text`` turns any value into a display string (escaped later by the template).
+A ``Source`` types its document once (``lstm_bench.documents.ResultsDocument``: a document that
+does not match the schema is a one-line UsageError naming the source and field); views read the
+typed sections only. ``text`` turns a user's value into a display string (escaped later by the template).
 """
 
 from __future__ import annotations
@@ -10,18 +10,27 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Figure", "Source", "Table", "first", "geomean", "inner", "labelled", "median", "text"]
+from lstm_bench.documents import ResultsDocument, as_document
+
+__all__ = ["Figure", "Source", "Table", "geomean", "labelled", "text"]
 
 
 @dataclass(frozen=True)
 class Source:
-    """One results document and the short label that names it in the report ('before', a host name, a file)."""
+    """One results document and the short label that names it in the report ('before', a host name, a file).
+
+    ``results`` is the document typed (``ResultsDocument``), read once when the source is made.
+    """
 
     label: str
-    document: Mapping[str, Any]
+    document: ResultsDocument | Mapping[str, Any]
+    results: ResultsDocument = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "results", as_document(self.document, self.label))
 
 
 @dataclass(frozen=True)
@@ -41,21 +50,6 @@ class Figure:
     svg: str
 
 
-def first(data: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
-    """The value of the first of ``keys`` present (and not None) in ``data``."""
-    for key in keys:
-        value = data.get(key)
-        if value is not None:
-            return value
-    return default
-
-
-def inner(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """``data[key]`` when it is a mapping (a nested record), else ``data`` itself (a flat record)."""
-    value = data.get(key)
-    return value if isinstance(value, Mapping) else data
-
-
 def text(value: Any) -> str:
     """A value from a document as a display string (dicts and lists as compact JSON)."""
     if value is None:
@@ -70,12 +64,6 @@ def text(value: Any) -> str:
 def labelled(source: str, what: str, many: bool) -> str:
     """``what`` tagged with its source's label when the report shows several sources."""
     return f"{what} [{source}]" if many else what
-
-
-def median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def geomean(values: Sequence[float]) -> float:

@@ -1,19 +1,19 @@
 """The conformance part of the report: one table of every check by every implementation, and each failure.
 
-Reads ``ConformanceReport.to_dict()`` entries of the results document's ``"conformance"`` section
-(``lstm_bench.conformance.result``): per check its status, worst error, tolerance (atol, rtol),
-cases tried, time, and for a failure the minimal counterexample with a repro snippet.
+Reads the typed ``ConformanceReport`` of each implementation run (``lstm_bench.conformance.result``):
+per check its status, worst error, tolerance (``Tolerance.describe``), headroom
+(``CheckResult.headroom``), cases tried, time, and for a failure the minimal counterexample with
+a repro snippet.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from lstm_bench.formatting import MISSING, as_float, fmt_error, fmt_percent, fmt_seconds, fmt_tolerance
-from lstm_bench.report.views.common import Source, first, labelled, text
+from lstm_bench.conformance.result import CheckResult, ConformanceReport, Counterexample
+from lstm_bench.formatting import MISSING, fmt_error, fmt_percent, fmt_seconds
+from lstm_bench.report.views.common import Source, labelled, text
 
 __all__ = [
     "CheckRow",
@@ -54,27 +54,19 @@ class CoverageLine:
     usage: str
 
 
-def _accuracy(check: Mapping[str, Any]) -> tuple[str, str]:
+def _accuracy(check: CheckResult) -> tuple[str, str]:
     """('worst / median', 'dtype, u, bound') of a check's accuracy figure, or ('', '') without one."""
-    acc = check.get("accuracy")
-    if not isinstance(acc, Mapping):
-        return "", ""
-    worst, median, bound = (
-        as_float(acc.get("worst_u")),
-        as_float(acc.get("median_u")),
-        as_float(acc.get("bound_u")),
-    )
-    if worst is None or median is None:
+    acc = check.accuracy
+    if acc is None:
         return "", ""
 
     def fmt(value: float) -> str:
         return f"{value:.3g}" if value < 1e4 else f"{value:.1e}"
 
-    unit = as_float(acc.get("unit"))
-    title = f"{text(acc.get('dtype'))}, u = {unit:.3g}" if unit is not None else text(acc.get("dtype"))
-    if bound is not None:
-        title += f", bound {fmt(bound)}u"
-    return f"{fmt(worst)} / {fmt(median)}", title
+    title = f"{acc.dtype}, u = {acc.unit:.3g}"
+    if acc.bound is not None:
+        title += f", bound {fmt(acc.bound)}u"
+    return f"{fmt(acc.worst)} / {fmt(acc.median)}", title
 
 
 @dataclass(frozen=True)
@@ -109,108 +101,64 @@ class ConformanceMatrix:
     rows: tuple[tuple[str, str, tuple[MatrixCell, ...]], ...]  # (check, tolerance, cells)
 
 
-def _tolerance_text(tolerance: Any) -> str:
-    if isinstance(tolerance, Mapping) and tolerance.get("label"):
-        return text(tolerance["label"])
-    if isinstance(tolerance, Mapping):
-        atol, rtol = as_float(tolerance.get("atol")), as_float(tolerance.get("rtol"))
-        if atol == 0 and rtol == 0:
-            return "exact"
-        if not rtol:
-            return fmt_tolerance(atol)
-        return f"{fmt_tolerance(atol)} + {fmt_tolerance(rtol)}·|ref|"
-    return fmt_tolerance(tolerance) if tolerance is not None else MISSING
-
-
-def _headroom(error: Any, tolerance: Any) -> str:
-    """Worst error as a percentage of the absolute tolerance (how close to failing a pass was)."""
-    err = as_float(error)
-    atol = as_float(tolerance.get("atol")) if isinstance(tolerance, Mapping) else as_float(tolerance)
-    if err is None or not atol or not math.isfinite(err):
+def _headroom(check: CheckResult) -> str:
+    """Worst error as a percentage of the bound or tolerance (how close to failing a pass was)."""
+    headroom = check.headroom
+    if headroom is None:
         return MISSING
-    used = err / atol
-    return fmt_percent(100.0 * used) if used < 10 else f"{used:.1e}× tolerance"
+    used, of = headroom
+    return fmt_percent(100.0 * used) if used < 10 else f"{used:.1e}× {of}"
 
 
-def _model_headroom(check: Mapping[str, Any]) -> str:
-    """Worst error as a share of the reduced-precision model's bound (both in units of u), or ''."""
-    acc = check.get("accuracy")
-    if not isinstance(acc, Mapping):
-        return ""
-    worst, bound = as_float(acc.get("worst_u")), as_float(acc.get("bound_u"))
-    if worst is None or bound is None or bound <= 0:
-        return ""
-    used = worst / bound
-    return fmt_percent(100.0 * used) if used < 10 else f"{used:.1e}× bound"
-
-
-def _number(value: Any) -> str:
-    number = as_float(value)
-    return text(value) if number is None else f"{number:.6g}"
-
-
-def _counterexample_text(counterexample: Any, reason: str) -> tuple[str, str]:
+def _counterexample_text(counterexample: Counterexample | None, reason: str) -> tuple[str, str]:
     """(the minimal case and every tensor that failed on it, the repro snippet) of a failure.
 
     The outcome's one-line detail is left out when it is the check's ``reason`` (shown above it).
     """
-    if not isinstance(counterexample, Mapping):
-        return text(counterexample), ""
-    case = counterexample.get("case")
-    outcome = counterexample.get("outcome")
-    lines = []
-    if isinstance(case, Mapping):
-        lines.append("case: " + ", ".join(f"{k}={text(v)}" for k, v in case.items()))
-    elif case is not None:
-        lines.append(f"case: {text(case)}")
-    if isinstance(outcome, Mapping):
-        if outcome.get("detail") and text(outcome["detail"]) != reason:
-            lines.append(text(outcome["detail"]))
-        for tensor in outcome.get("tensors") or ():
-            if isinstance(tensor, Mapping) and not tensor.get("passed", True):
-                lines.append(
-                    f"{text(tensor.get('tensor'))}: max abs {fmt_error(tensor.get('max_abs'))}, "
-                    f"max rel {fmt_error(tensor.get('max_rel'))} at {text(tensor.get('where'))} "
-                    f"(got {_number(tensor.get('got'))}, expected {_number(tensor.get('expected'))})"
-                )
-    return "\n".join(lines), text(counterexample.get("repro"))
+    if counterexample is None:
+        return "", ""
+    lines = ["case: " + ", ".join(f"{k}={text(v)}" for k, v in counterexample.case.items())]
+    outcome = counterexample.outcome
+    if outcome.detail and outcome.detail != reason:
+        lines.append(outcome.detail)
+    for tensor in outcome.tensors:
+        if not tensor.passed:
+            lines.append(
+                f"{tensor.tensor}: max abs {fmt_error(tensor.max_abs)}, "
+                f"max rel {fmt_error(tensor.max_rel)} at {tensor.where} "
+                f"(got {tensor.got:.6g}, expected {tensor.expected:.6g})"
+            )
+    return "\n".join(lines), counterexample.repro
 
 
-def _check_row(check: Mapping[str, Any]) -> CheckRow:
-    status = str(first(check, "status", default="pass" if check.get("passed", True) else "fail"))
-    counterexample, repro = _counterexample_text(check.get("counterexample"), text(check.get("reason")))
+def _check_row(check: CheckResult) -> CheckRow:
+    counterexample, repro = _counterexample_text(check.counterexample, check.reason)
     accuracy, accuracy_title = _accuracy(check)
-    notes = check.get("notes")
     return CheckRow(
-        name=text(check.get("name")),
-        status=status,
-        worst_error=fmt_error(check.get("worst_error")),
-        tolerance=_tolerance_text(check.get("tolerance")),
-        headroom=_model_headroom(check) or _headroom(check.get("worst_error"), check.get("tolerance")),
-        seconds=fmt_seconds(check.get("seconds")),
-        examples=text(check.get("examples") or ""),
-        reason=text(check.get("reason")),
+        name=check.name,
+        status=check.status,
+        worst_error=fmt_error(check.worst_error),
+        tolerance=check.tolerance.describe() if check.tolerance is not None else MISSING,
+        headroom=_headroom(check),
+        seconds=fmt_seconds(check.seconds),
+        examples=str(check.examples or ""),
+        reason=check.reason,
         counterexample=counterexample,
-        repro=repro or text(check.get("repro")),
+        repro=repro,
         accuracy=accuracy,
         accuracy_title=accuracy_title,
-        notes="; ".join(text(n) for n in notes) if isinstance(notes, list) else "",
+        notes="; ".join(check.notes),
     )
 
 
-def _coverage(report: Mapping[str, Any]) -> tuple[tuple[CoverageLine, ...], str]:
-    """The coverage table (``conformance.coverage``) of one report; empty for documents without capabilities."""
+def _coverage(report: ConformanceReport) -> tuple[tuple[CoverageLine, ...], str]:
+    """The coverage table (``conformance.coverage``) of one report; empty for reports without capabilities."""
     from lstm_bench.conformance.coverage import coverage, layout_line
-    from lstm_bench.conformance.result import ConformanceReport
 
-    if not report.get("capabilities"):
-        return (), ""
-    try:
-        parsed = ConformanceReport.from_dict(report)
-    except (KeyError, TypeError, ValueError):
+    if not report.capabilities:
         return (), ""
     lines = []
-    for row in coverage(parsed):
+    for row in coverage(report):
         if row.supported is None:
             status = "unknown"
         elif row.source == "not applicable":
@@ -218,7 +166,7 @@ def _coverage(report: Mapping[str, Any]) -> tuple[tuple[CoverageLine, ...], str]
         else:
             status = "supported" if row.supported else "unsupported"
         lines.append(CoverageLine(row.feature, status, row.verdict(), row.usage()))
-    return tuple(lines), layout_line(parsed)
+    return tuple(lines), layout_line(report)
 
 
 def conformance_matrix(conformance: Sequence[ImplConformance], many: bool) -> ConformanceMatrix | None:
@@ -261,23 +209,18 @@ def conformance_matrix(conformance: Sequence[ImplConformance], many: bool) -> Co
 
 def implementation_views(source: Source) -> list[ImplConformance]:
     out = []
-    for report in source.document.get("conformance") or ():
-        if not isinstance(report, Mapping):
-            continue
-        rows = tuple(_check_row(c) for c in report.get("checks") or () if isinstance(c, Mapping))
-        failed = sum(r.status == "fail" for r in rows)
-        skipped = sum(r.status == "skip" for r in rows)
-        unsupported = sum(r.status == "unsupported" for r in rows)
-        passed = bool(report.get("passed", failed == 0)) and failed == 0
+    for report in source.results.conformance or ():
+        rows = tuple(_check_row(c) for c in report.results)
+        failed, skipped, unsupported = report.count("fail"), report.count("skip"), report.count("unsupported")
         settings = " · ".join(
             part
             for part in (
-                text(report.get("dtype")),
-                f"autocast {text(report['autocast'])}" if report.get("autocast") else "",
-                text(report.get("device")),
-                f"profile {report['profile']}" if report.get("profile") else "",
-                f"seed {report['seed']}" if report.get("seed") is not None else "",
-                fmt_seconds(report.get("seconds")) if report.get("seconds") is not None else "",
+                report.dtype,
+                f"autocast {report.autocast}" if report.autocast else "",
+                report.device,
+                f"profile {report.profile}" if report.profile else "",
+                f"seed {report.seed}",
+                fmt_seconds(report.seconds),
             )
             if part
         )
@@ -291,10 +234,10 @@ def implementation_views(source: Source) -> list[ImplConformance]:
         out.append(
             ImplConformance(
                 source=source.label,
-                name=text(first(report, "spec", "impl", "name", default="?")),
-                kind=text(report.get("kind")),
+                name=report.spec,
+                kind=report.kind,
                 settings=settings,
-                passed=passed,
+                passed=report.passed,
                 summary=summary,
                 rows=rows,
                 coverage=coverage_lines,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lstm_bench.documents import ResultsDocument
 from lstm_bench.formatting import MISSING, as_float
 from lstm_bench.report.views.common import Source, Table, text
 
@@ -42,18 +43,18 @@ def _env_value(key: str, env: Mapping[str, Any]) -> str:
 
 def environment_table(sources: Sequence[Source]) -> Table:
     rows: list[tuple[str, ...]] = [
-        ("results created (UTC)", *(text(s.document.get("created")) or MISSING for s in sources)),
-        ("command", *(run_command(s.document) for s in sources)),
+        ("results created (UTC)", *(s.results.created or MISSING for s in sources)),
+        ("command", *(run_command(s.results) for s in sources)),
     ]
     for title, key in ENV_ROWS:
-        envs = [s.document.get("environment") or {} for s in sources]
+        envs = [s.results.environment for s in sources]
         rows.append((title, *(_env_value(key, env) for env in envs)))
     return Table(("", *(s.label for s in sources)), tuple(rows))
 
 
-def run_command(document: Mapping[str, Any]) -> str:
-    info = document.get("run")
-    command = f"lstm-bench {text(document.get('command') or '?')}"
+def run_command(document: ResultsDocument) -> str:
+    info = document.run
+    command = f"lstm-bench {document.command or '?'}"
     if isinstance(info, Mapping):
         parts = [f"--profile {info['profile']}" if info.get("profile") else ""]
         parts += [f"--device {info['device']}" if info.get("device") else ""]

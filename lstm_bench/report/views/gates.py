@@ -1,11 +1,11 @@
-"""The gate-activation part of the report: one panel per gate, one outline per model (the ``"gates"`` section)."""
+"""The gate-activation part of the report: one panel per gate, one outline per model (``GateActivations``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from lstm_bench.report import plots
-from lstm_bench.report.views.common import Figure, Source, labelled, text
+from lstm_bench.report.views.common import Figure, Source, labelled
 
 __all__ = ["gate_figures"]
 
@@ -14,22 +14,16 @@ def gate_figures(sources: Sequence[Source]) -> list[Figure]:
     figures = []
     many = len(sources) > 1
     for source in sources:
-        gates = source.document.get("gates")
-        if not isinstance(gates, Mapping):
+        gates = source.results.gates
+        if gates is None:
             continue
         by_kind: dict[str, list[plots.GateHistogram]] = {}
-        for model in gates.get("models") or ():
-            for gate, hist in (model.get("histograms") or {}).items():
-                by_kind.setdefault(text(model.get("kind")), []).append(
-                    plots.GateHistogram(
-                        label=text(model.get("label")),
-                        gate=text(gate),
-                        edges=tuple(float(e) for e in hist["edges"]),
-                        counts=tuple(float(c) for c in hist["counts"]),
-                    )
+        for model in gates.models:
+            for gate, hist in model.histograms.items():
+                by_kind.setdefault(model.kind, []).append(
+                    plots.GateHistogram(label=model.label, gate=gate, edges=hist.edges, counts=hist.counts)
                 )
-        setting = text(gates.get("setting"))
         for kind, histograms in by_kind.items():
             title = labelled(source.label, f"{kind.upper()} gate activations", many)
-            figures.append(Figure(f"{title}. {setting}", plots.gate_histogram_svg(histograms, title)))
+            figures.append(Figure(f"{title}. {gates.setting}", plots.gate_histogram_svg(histograms, title)))
     return figures

@@ -1,10 +1,10 @@
 """The stability part of the report: ||dL/dh_t|| versus t per model and init, and accuracy versus horizon.
 
-Reads ``StabilityReport.to_dict()`` (``lstm_bench.stability.result``), the ``"stability"`` section:
+Reads the typed ``StabilityReport`` (``lstm_bench.stability.result``):
 
-* ``diagnostics``: per freshly initialised model and horizon, the gradient-norm profile
-  ``profile.hidden_norms`` (||dL/dh_t||, t = 1..T, loss at step T), its ``log10_ratio``, the
-  ``regime`` (vanishing / stable / exploding) and ``jacobian.max`` (||dh_T/dh_1||);
+* ``diagnostics``: per freshly initialised model and horizon, the ``GradientProfile``
+  (||dL/dh_t||, t = 1..T, loss at step T), its ``log10_ratio`` and ``per_step`` decay, the
+  ``regime`` (vanishing / stable / exploding) and the Jacobian norm ``jacobian.max`` (||dh_T/dh_1||);
 * ``summary``: per (model, task), each horizon's seeds, how many solved it, their final
   accuracies, whether it ``timed_out`` (the wall-clock safety cap stopped runs before their
   step budget: undecided, shown as "timed out", never as not learned), the ``longest_horizon``
@@ -14,61 +14,44 @@ Reads ``StabilityReport.to_dict()`` (``lstm_bench.stability.result``), the ``"st
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from lstm_bench.formatting import MISSING, as_float, fmt_error
+from lstm_bench.bench.stats import median
+from lstm_bench.formatting import MISSING, fmt_error
 from lstm_bench.report import plots
-from lstm_bench.report.views.common import Figure, Source, Table, first, inner, labelled, median, text
+from lstm_bench.report.views.common import Figure, Source, Table, labelled
+from lstm_bench.stability.jobs import DiagnosticResult
 
-__all__ = ["gradient_view", "longest_horizons", "recall_view"]
-
-
-def _section(source: Source) -> Mapping[str, Any] | None:
-    stability = source.document.get("stability")
-    return stability if isinstance(stability, Mapping) else None
+__all__ = ["gradient_view", "recall_view"]
 
 
-def _label(entry: Mapping[str, Any]) -> str:
-    model = entry.get("model")
-    if isinstance(model, Mapping):
-        return text(first(model, "label", "impl", default=model.get("kind")))
-    return text(model) or "?"
+def _profiled(source: Source) -> list[DiagnosticResult]:
+    report = source.results.stability
+    if report is None:
+        return []
+    return [d for d in report.diagnostics if d.profile is not None and d.profile.hidden_norms]
 
 
-def _diagnostics(stability: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [
-        d
-        for d in stability.get("diagnostics") or ()
-        if isinstance(d, Mapping) and isinstance(d.get("profile"), Mapping)
-    ]
-
-
-def _ratio_text(profile: Mapping[str, Any]) -> str:
-    ratio = as_float(profile.get("log10_ratio"))
-    return MISSING if ratio is None else f"{ratio:+.1f}"
-
-
-def _profile_table(source: Source, entries: Sequence[Mapping[str, Any]], many: bool) -> list[tuple[str, ...]]:
+def _profile_table(source: Source, entries: Sequence[DiagnosticResult], many: bool) -> list[tuple[str, ...]]:
     """One row per model: log10 ratio at each horizon, then per-step decay, ||dh_T/dh_1|| and regime at the longest."""
-    horizons = sorted({len(inner(e, "profile").get("hidden_norms") or ()) for e in entries})
-    by_model: dict[str, dict[int, Mapping[str, Any]]] = {}
+    horizons = sorted({d.profile.steps for d in entries if d.profile is not None})
+    by_model: dict[str, dict[int, DiagnosticResult]] = {}
     for entry in entries:
-        by_model.setdefault(_label(entry), {})[len(inner(entry, "profile").get("hidden_norms") or ())] = entry
+        assert entry.profile is not None
+        by_model.setdefault(entry.job.model.label, {})[entry.profile.steps] = entry
     rows = []
     for label, at in by_model.items():
         last = at[max(at)]
-        profile, steps = inner(last, "profile"), max(at)
-        ratio = as_float(profile.get("log10_ratio"))
-        jacobian = last.get("jacobian")
+        profile = last.profile
+        assert profile is not None
         rows.append(
             (
                 *((source.label,) if many else ()),
                 label,
-                *(_ratio_text(inner(at[h], "profile")) if h in at else MISSING for h in horizons),
-                MISSING if ratio is None or steps < 2 else f"{ratio / (steps - 1):+.3f}",
-                fmt_error(jacobian.get("max")) if isinstance(jacobian, Mapping) else MISSING,
-                text(last.get("regime")) or MISSING,
+                *(f"{p.log10_ratio:+.1f}" if h in at and (p := at[h].profile) else MISSING for h in horizons),
+                f"{profile.per_step:+.3f}" if profile.steps >= 2 else MISSING,
+                fmt_error(last.jacobian.max) if last.jacobian is not None else MISSING,
+                last.regime or MISSING,
             )
         )
     return rows
@@ -81,19 +64,14 @@ def gradient_view(sources: Sequence[Source]) -> tuple[list[Figure], Table | None
     header: tuple[str, ...] = ()
     many = len(sources) > 1
     for source in sources:
-        stability = _section(source)
-        if stability is None:
-            continue
-        entries = _diagnostics(stability)
+        entries = _profiled(source)
         groups: dict[tuple[str, int], list[plots.Series]] = {}
         for entry in entries:
-            norms = [as_float(v) for v in inner(entry, "profile").get("hidden_norms") or ()]
-            if not norms:
-                continue
-            values = tuple(v if v is not None else float("nan") for v in norms)
+            assert entry.profile is not None
+            values = entry.profile.hidden_norms
             steps = len(values)
-            line = plots.Series(_label(entry), tuple(float(t) for t in range(1, steps + 1)), values)
-            groups.setdefault((text(entry.get("task") or "recall"), steps), []).append(line)
+            line = plots.Series(entry.job.model.label, tuple(float(t) for t in range(1, steps + 1)), values)
+            groups.setdefault((entry.job.task, steps), []).append(line)
         for task in dict.fromkeys(task for task, _ in groups):
             panels = [
                 plots.Panel(f"T = {steps}", tuple(groups[(t, steps)]))
@@ -103,9 +81,7 @@ def gradient_view(sources: Sequence[Source]) -> tuple[list[Figure], Table | None
             title = labelled(source.label, f"‖dL/dh_t‖ vs t at initialisation, {task} task", many)
             caption = f"{title}: the loss is at the last step t = T; a line falling to the left is a vanishing gradient."
             figures.append(Figure(caption, plots.gradient_norm_svg(panels, title)))
-        source_rows = _profile_table(
-            source, [e for e in entries if inner(e, "profile").get("hidden_norms")], many
-        )
+        source_rows = _profile_table(source, entries, many)
         if source_rows:
             horizons = sorted({steps for _, steps in groups})
             header = (
@@ -123,58 +99,38 @@ def gradient_view(sources: Sequence[Source]) -> tuple[list[Figure], Table | None
     return figures, Table(header, tuple(rows), tuple(range(first_number, len(header) - 1)))
 
 
-def _summaries(stability: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [s for s in stability.get("summary") or () if isinstance(s, Mapping)]
-
-
-def _chance(stability: Mapping[str, Any]) -> dict[str, float]:
-    out = {}
-    for task in stability.get("tasks") or ():
-        if isinstance(task, Mapping) and as_float(task.get("chance_accuracy")) is not None:
-            out[text(task.get("task"))] = float(task["chance_accuracy"])
-    return out
-
-
 def recall_view(sources: Sequence[Source]) -> tuple[list[Figure], Table | None]:
     """Per (source, task): median final accuracy over seeds vs horizon per model, and the longest horizon learned."""
     figures: list[Figure] = []
     rows: list[tuple[str, ...]] = []
     many = len(sources) > 1
     for source in sources:
-        stability = _section(source)
-        if stability is None:
+        report = source.results.stability
+        if report is None:
             continue
-        chance = _chance(stability)
+        chance = report.chance_accuracy
         by_task: dict[str, list[plots.Series]] = {}
-        for group in _summaries(stability):
-            task, label = text(group.get("task")), text(group.get("model"))
-            points = []
-            cells = []
-            for outcome in group.get("horizons") or ():
-                horizon = as_float(outcome.get("horizon"))
-                accuracies = [
-                    a for a in (as_float(v) for v in outcome.get("accuracy") or ()) if a is not None
-                ]
-                if horizon is None or not accuracies:
+        for group in report.summary:
+            points, cells = [], []
+            for outcome in group.horizons:
+                if not outcome.accuracy:
                     continue
-                points.append((horizon, median(accuracies)))
-                solved = f"{outcome.get('solved', 0)}/{outcome.get('seeds', len(accuracies))}"
-                verdict = "timed out" if outcome.get("timed_out") else "solved"
-                cells.append(f"T={horizon:g}: {solved} {verdict}")
+                points.append((float(outcome.horizon), median(outcome.accuracy)))
+                verdict = "timed out" if outcome.timed_out else "solved"
+                cells.append(f"T={outcome.horizon:g}: {outcome.solved}/{outcome.seeds} {verdict}")
             if points:
-                by_task.setdefault(task, []).append(
-                    plots.Series(label, tuple(p[0] for p in points), tuple(p[1] for p in points))
+                by_task.setdefault(group.task, []).append(
+                    plots.Series(group.model, tuple(p[0] for p in points), tuple(p[1] for p in points))
                 )
-            longest = as_float(group.get("longest_horizon"))
-            timed_out = as_float(group.get("timed_out_at"))
+            longest, timed_out = group.longest_horizon, group.timed_out_at
             shown = "none" if longest is None else f"T = {longest:g}"
             if timed_out is not None:
                 shown += f" (timed out at T = {timed_out:g}: undecided)"
             rows.append(
                 (
                     *((source.label,) if many else ()),
-                    task,
-                    label,
+                    group.task,
+                    group.model,
                     shown,
                     ", ".join(cells) or MISSING,
                 )
@@ -191,16 +147,3 @@ def recall_view(sources: Sequence[Source]) -> tuple[list[Figure], Table | None]:
         "seeds that solved each horizon",
     )
     return figures, Table(header, tuple(rows)) if rows else None
-
-
-def longest_horizons(document: Mapping[str, Any], task: str = "recall") -> dict[str, float]:
-    """Per model label (an ``--impl``'s label is its spec), the longest ``task`` horizon learned in ``document``."""
-    stability = document.get("stability")
-    if not isinstance(stability, Mapping):
-        return {}
-    best: dict[str, float] = {}
-    for group in _summaries(stability):
-        longest = as_float(group.get("longest_horizon"))
-        if text(group.get("task")) == task and longest is not None:
-            best[text(group.get("model"))] = longest
-    return best

@@ -21,9 +21,9 @@ from lstm_bench import init
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import LoadedImpl
 from lstm_bench.stability.classify import Regime, classify_profile
+from lstm_bench.stability.gradient_norms import model_profile
 from lstm_bench.stability.jacobian import whh_spectrum
 from lstm_bench.stability.models import ModelSpec, build_model
-from lstm_bench.stability.profiles import model_profile
 from lstm_bench.stability.recipes import DEFAULT_LSTM_RECIPE
 from lstm_bench.stability.sweep import impl_model
 from lstm_bench.stability.tasks import make_task

@@ -1,4 +1,7 @@
-"""Hypothesis settings profiles shared by the CLI and the pytest plugin.
+"""Hypothesis profiles (``dev``, ``ci``, ``thorough``) shared by the CLI and the pytest plugin.
+
+Not to be confused with check sizes (``check --profile``, ``conformance.search.CHECK_SIZES``),
+which each load one of these.
 
 * ``dev``: random, few examples, for a quick local loop.
 * ``ci``: derandomized (the same examples every run, so CI never flakes), no deadline
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 
-PROFILES = ("dev", "ci", "thorough")
+HYPOTHESIS_PROFILES = ("dev", "ci", "thorough")
 
 _COMMON = {
     "deadline": None,
@@ -19,7 +22,7 @@ _COMMON = {
 }
 
 
-def register_profiles() -> None:
+def register_hypothesis_profiles() -> None:
     """Register the three profiles with Hypothesis (idempotent)."""
     settings.register_profile("dev", max_examples=10, **_COMMON)  # type: ignore[arg-type]
     settings.register_profile("ci", max_examples=25, derandomize=True, **_COMMON)  # type: ignore[arg-type]

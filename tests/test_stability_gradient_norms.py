@@ -16,7 +16,7 @@ from lstm_bench.reference import numpy_ref
 from lstm_bench.reference.interop import to_numpy
 from lstm_bench.reference.torch_ref import reference_module, torch_nn_module
 from lstm_bench.stability.classify import Regime, classify_profile, classify_ratio
-from lstm_bench.stability.profiles import (
+from lstm_bench.stability.gradient_norms import (
     GradientProfile,
     grad_norm_profile,
     log10_ratio,
