@@ -96,6 +96,23 @@ def test_same_name_other_dtype_is_not_compared(tmp_path: Path) -> None:
     assert len(result.timings) == 1  # the float64 benchmark is still compared
 
 
+def test_cpu_time_and_wall_time_are_not_compared(tmp_path: Path) -> None:
+    base = _doc(
+        tmp_path,
+        "base.json",
+        benchmarks=[_record(1e-3, 0, clock="wall"), _record(2e-3, 5, CASE.with_dtype("float64"))],
+    )
+    cand = _doc(
+        tmp_path,
+        "cand.json",
+        benchmarks=[_record(1e-3, 1, clock="process-cpu"), _record(2e-3, 6, CASE.with_dtype("float64"))],
+    )
+    result = _compare(base, cand)
+    errors = result.of_severity(Severity.ERROR)
+    assert len(errors) == 1 and "clock: baseline 'wall', candidate 'process-cpu'" in errors[0].message
+    assert len(result.timings) == 1
+
+
 def test_nothing_in_common_is_a_usage_error(tmp_path: Path) -> None:
     base = _doc(tmp_path, "base.json", benchmarks=[_record(1e-3, 0)])
     cand = _doc(tmp_path, "cand.json", benchmarks=[_record(1e-3, 0, threads=2)])

@@ -121,6 +121,7 @@ class BenchmarkRecord:
             "workload": self.workload,
             "dtype": self.dtype,
             "threads": self.threads,
+            "clock": self.clock,  # CPU time and wall time are not one measurement
         }
         if self.input_size is not None:
             identity["sizes"] = f"I={self.input_size} H={self.hidden_size} B={self.batch} T={self.steps}"
