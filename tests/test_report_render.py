@@ -243,3 +243,15 @@ def test_one_spec_under_two_kinds_gets_two_named_columns() -> None:
     view = build_report([Source("run", document)])
     assert view.matrix is not None
     assert view.matrix.columns == ("torch.nn:RNN (rnn)", "torch.nn:RNN (rnn-relu)")
+
+
+def test_the_benchmark_notes_say_which_clock_and_how_many_threads_timed_them() -> None:
+    document = docs.document()
+    document["benchmark_run"] = {"threads": 1, "clock": "process-cpu", "warnings": []}
+    view = build_report([Source("run", document)])
+    assert (
+        "Timed on 1 torch thread, process CPU time (time spent waiting for a core is not counted)."
+        in view.bench_notes
+    )
+    document["benchmark_run"] = {"threads": 2, "clock": "wall", "warnings": []}
+    assert "Timed on 2 torch threads, wall-clock time." in build_report([Source("run", document)]).bench_notes

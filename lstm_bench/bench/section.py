@@ -40,6 +40,16 @@ class BenchmarkConditions:
             **({"flop_model": self.flop_model} if self.flop_model is not None else {}),
         }
 
+    def timing_note(self) -> str | None:
+        """'Timed on 1 torch thread, process CPU time (...)', or None for a run that did not record its clock."""
+        from lstm_bench.bench.timer import CLOCK_MEANINGS
+
+        clock, threads = self.details.get("clock"), self.details.get("threads")
+        if not isinstance(clock, str):
+            return None
+        on = f" on {threads} torch thread{'s' if threads != 1 else ''}" if isinstance(threads, int) else ""
+        return f"Timed{on}, {CLOCK_MEANINGS.get(clock, clock)}."
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BenchmarkConditions:
         """Inverse of ``to_dict``."""

@@ -134,6 +134,15 @@ class CudaEventClock:
 CPU_TIMINGS = ("auto", "process", "wall")
 
 
+#: What each clock's samples are, in words (the report's note under the benchmark table).
+CLOCK_MEANINGS = {
+    "process-cpu": "process CPU time (time spent waiting for a core is not counted)",
+    "wall": "wall-clock time",
+    "wall-synchronised": "wall-clock time, the device synchronised at both ends of a block",
+    "cuda-events": "CUDA events on the device's stream",
+}
+
+
 def clock_name(clock: BlockClock) -> str:
     """The clock's name as recorded with measurements ("wall", "process-cpu", "cuda-events"; "custom" for others)."""
     return str(getattr(clock, "name", "custom"))

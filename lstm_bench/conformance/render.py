@@ -31,7 +31,9 @@ def check_line(result: CheckResult) -> str:
     tol = result.tolerance.describe() if result.tolerance is not None else "-"
     example = result.counterexample
     if result.status == "fail" and example is not None and example.outcome.detail.startswith("raised "):
-        raised = example.outcome.detail.removeprefix("raised ").split(":")[0]  # no error to show: what it raised
+        raised = example.outcome.detail.removeprefix("raised ").split(":")[
+            0
+        ]  # no error to show: what it raised
         return f"{head} raised {raised:<34} {result.seconds:6.2f} s  ({result.examples} cases)"
     line = f"{head} worst {_error(result.worst_error):>7} vs tol {tol:<22} {result.seconds:6.2f} s  ({result.examples} cases)"
     return line + accuracy_note(result)

@@ -212,7 +212,9 @@ def bench_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
         backends,
         ctx.options.device,
         TimerSettings().scaled(ctx.profile.bench_scale),
-        threads=1 if ctx.options.device.split(":")[0] == "cpu" else None,  # as bench: ratios that survive load
+        threads=1
+        if ctx.options.device.split(":")[0] == "cpu"
+        else None,  # as bench: ratios that survive load
         seed=ctx.options.seed,
         progress=lambda done, total, label: progress.update(done, total, label),
         suite=suite.name,

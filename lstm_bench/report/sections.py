@@ -200,6 +200,9 @@ def _bench_notes(sources: Sequence[Source]) -> tuple[str, ...]:
             continue
         prefix = f"[{source.label}] " if len(sources) > 1 else ""
         notes += [f"{prefix}⚠ {warning}" for warning in run.warnings]
+        timing = run.timing_note()
+        if timing is not None:
+            notes.append(f"{prefix}{timing}")
         if run.flop_model and not any(n.endswith(run.flop_model) for n in notes):
             notes.append(f"FLOP model: {run.flop_model}")
     notes.append(
