@@ -88,6 +88,10 @@ class KerasRecurrent(AdapterModule):
         super().__init__(input_size, hidden_size, **options)
         self.framework_info = keras_framework()  # type: ignore[misc]  # per instance: the backend in use
 
+    @classmethod
+    def framework(cls) -> FrameworkInfo:
+        return keras_framework()
+
     def _key(self, dtype: torch.dtype) -> tuple[type, int, int, Kind, torch.dtype, str]:
         # one built Keras layer (and compiled JAX function) per class, size and dtype, outside nn.Module
         return (type(self), self.input_size, self.hidden_size, self.rnn_kind, dtype, self._backend())

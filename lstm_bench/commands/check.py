@@ -133,6 +133,17 @@ def _validate(args: argparse.Namespace) -> None:
         check_writable("--json", args.json)
 
 
+def _computed_by(impl: Any) -> str:
+    """'computed by keras 3.15.1 (torch backend), checked against gru reset-before (...)'."""
+    from lstm_bench.reference.choice import UnsupportedReference, reference_for
+
+    try:
+        against = reference_for(impl.kind, impl.gru_variant).describe()
+    except UnsupportedReference as exc:
+        against = f"no reference ({exc})"
+    return f"computed by {impl.framework}, checked against {against}"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run every selected check on every --impl; print and optionally save the results."""
     from lstm_bench.conformance.render import (
@@ -171,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     reports = []
     for impl in impls:
         print(
-            f"lstm-bench check: {impl.spec}: {count} checks, profile {args.profile}",
+            f"lstm-bench check: {impl.spec}: {count} checks, profile {args.profile}; {_computed_by(impl)}",
             file=sys.stderr,
             flush=True,
         )

@@ -160,7 +160,8 @@ def draw_inputs(
 
 
 def set_weights(module: nn.Module, case: Case, scale: float = 1.0, stream: int = 1) -> nn.Module:
-    """Overwrite the four torch.nn parameters with U(-scale/√H, scale/√H) draws seeded by the case."""
+    """Overwrite the four torch.nn parameters with U(-scale/√H, scale/√H) draws seeded by the case
+    (entries the module holds at zero stay zero: ``zero_fixed``)."""
     gen = generator(case, stream)
     bound = scale / math.sqrt(case.hidden_size)
     with torch.no_grad():
@@ -168,7 +169,31 @@ def set_weights(module: nn.Module, case: Case, scale: float = 1.0, stream: int =
             param = getattr(module, name)
             values = (torch.rand(param.shape, generator=gen, dtype=torch.float64) * 2 - 1) * bound
             param.copy_(values.to(dtype=param.dtype, device=param.device))
+    return zero_fixed(module)
+
+
+def fixed_zeros(module: nn.Module) -> dict[str, Tensor]:
+    """{parameter name: bool mask} of entries the module cannot represent and holds at 0 (a GRU
+    without a recurrent candidate bias: b_hn), from its ``fixed_zeros()`` method; {} for most."""
+    method = getattr(module, "fixed_zeros", None)
+    found = method() if callable(method) else {}
+    return dict(found) if isinstance(found, Mapping) else {}
+
+
+def zero_fixed(module: nn.Module) -> nn.Module:
+    """Set the module's fixed-zero entries (``fixed_zeros``) to 0 after weights were drawn; returns it."""
+    with torch.no_grad():
+        for name, mask in fixed_zeros(module).items():
+            getattr(module, name).masked_fill_(mask.to(getattr(module, name).device), 0.0)
     return module
+
+
+def free_part(module: nn.Module, name: str, tensor: Tensor) -> Tensor:
+    """``tensor`` (shaped like parameter ``name``: a direction or a gradient) with the module's
+    fixed-zero entries set to 0: they are not the layer's parameters, so nothing moves them and
+    no gradient is expected for them."""
+    mask = fixed_zeros(module).get(name.removeprefix("d/d "))
+    return tensor if mask is None else tensor.masked_fill(mask.to(tensor.device), 0.0)
 
 
 def build(
