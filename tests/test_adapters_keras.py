@@ -107,3 +107,33 @@ def test_reset_before_gru_matches_its_own_reference_not_torch_nn() -> None:
     expected, _ = gru_reset_before(*weights, x.double().numpy(), h0[0].double().numpy())
     assert np.abs(out_before.double().numpy() - expected).max() < 1e-5  # float32 compute
     assert np.abs(out_after.double().numpy() - expected).max() > 1e-3  # torch.nn's variant differs
+
+
+def test_reset_before_gru_passes_every_supported_check_against_its_own_variant() -> None:
+    report = run_conformance(
+        load_impl("lstm_bench.adapters.keras_layers:KerasGRUResetBefore"), profile="quick", dtype="float32"
+    )
+    statuses = {r.name: r.status for r in report.results}
+    assert "fail" not in statuses.values(), statuses
+    assert statuses["equivalence.zero_state"] == statuses["equivalence.gradients"] == "pass"
+    assert statuses["contract.large_hidden"] == "pass"
+    assert report.reference["gru_variant"] == "reset-before"
+    assert report.framework == f"keras {keras.__version__} (torch backend)"
+
+
+def test_reset_before_gru_built_reset_after_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    # planted: the layer is built reset_after=True (and converted with two biases) but declares reset-before
+    monkeypatch.setattr(keras_layers.KerasGRUResetBefore, "reset_after", lambda self: True)
+    impl = load_impl("lstm_bench.adapters.keras_layers:KerasGRUResetBefore")
+    for check in ("equivalence.zero_state", "equivalence.gradients"):
+        result = run_check(impl, check, profile="quick", dtype="float32")
+        assert result.status == "fail", result
+        assert result.reason is not None and "max abs" in result.reason
+
+
+def test_reset_before_gru_with_the_gate_order_unswapped_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keras_layers, "_gru_blocks", lambda weight: weight)  # planted: r, z not swapped
+    impl = load_impl("lstm_bench.adapters.keras_layers:KerasGRUResetBefore")
+    result = run_check(impl, "equivalence.zero_state", profile="quick", dtype="float32")
+    assert result.status == "fail"
+    assert result.reason is not None and "max abs" in result.reason
