@@ -144,6 +144,12 @@ class KerasRecurrent(AdapterModule):
             outs = self._call(layer, weights, fixed, xb, states)
         return outs[0].transpose(0, 1), outs[1], outs[2] if c0 is not None else None
 
+    @property
+    def compile_seconds(self) -> float:
+        """Seconds the JAX backend spent compiling first calls of this class and size (0 on torch)."""
+        mine = (type(self), self.input_size, self.hidden_size, self.rnn_kind)
+        return sum(fn.compile_log.total for key, fn in _JAX.items() if key[:4] == mine)
+
     def _jax_call(self, layer: Any, dtype: torch.dtype, fixed: list[Any]) -> JaxFunction:
         key = self._key(dtype)
         if key not in _JAX:

@@ -280,7 +280,13 @@ def _reference_summary(ctx: Context) -> dict[str, Any]:
     try:
         return ctx.reference.to_dict()
     except UnsupportedReference as exc:
-        return {"kind": ctx.kind.value, "gru_variant": ctx.impl.gru_variant, "unsupported": str(exc)}
+        why = str(exc)
+        return {
+            "kind": ctx.kind.value,
+            "gru_variant": ctx.impl.gru_variant,
+            "description": f"no reference ({why})",
+            "unsupported": why,
+        }
 
 
 def replay(

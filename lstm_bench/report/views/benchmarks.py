@@ -88,7 +88,7 @@ def _median_s(record: Mapping[str, Any]) -> float | None:
 
 
 def _note(record: Mapping[str, Any]) -> str:
-    notes = []
+    notes = [text(record["framework"])] if record.get("framework") else []  # per implementation
     if record.get("status") not in (None, "ok"):
         notes.append(f"{record['status']}: {text(record.get('reason'))}")
     compile_s = as_float(record.get("compile_s"))

@@ -272,6 +272,8 @@ def implementation_views(source: Source) -> list[ImplConformance]:
         settings = " · ".join(
             part
             for part in (
+                text(report.get("framework") or ""),  # 'keras 3.15.1 (torch backend)', 'torch 2.13.0'
+                f"vs {text(report['reference'].get('description'))}" if report.get("reference") else "",
                 text(report.get("dtype")),
                 f"autocast {text(report['autocast'])}" if report.get("autocast") else "",
                 text(report.get("device")),
