@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstm_bench.commands._options import check_device, check_writable
 from lstm_bench.errors import UsageError
+
+if TYPE_CHECKING:
+    from lstm_bench.loader import LoadedImpl
 
 NAME = "check"
 HELP = "run the conformance checks (ranges, equivalence, gradients, invariants) on an implementation"
@@ -133,7 +136,7 @@ def _validate(args: argparse.Namespace) -> None:
         check_writable("--json", args.json)
 
 
-def _computed_by(impl: Any) -> str:
+def _computed_by(impl: LoadedImpl) -> str:
     """'computed by keras 3.15.1 (torch backend), checked against gru reset-before (...)'."""
     from lstm_bench.reference.choice import UnsupportedReference, reference_for
 
