@@ -10,7 +10,8 @@ listed as skipped with the reason.
 
     flock /tmp/lstm-bench-measure.lock python benchmarks/framework_speed.py --json framework_speed.json
 
-About 6 minutes on a quiet 2-core machine with the defaults (13 adapters, 3 workloads each).
+About 10 minutes with the defaults (13 adapters, the quick suite's cases; estimated: a forward-only
+pass at --min-time 0.02 took 3.7 minutes on a loaded 2-core machine).
 Exit status 0 when every benchmark ran, 1 when one errored.
 """
 

@@ -23,7 +23,6 @@ from lstm_bench.adapters import framework_of, keras_layers  # noqa: E402
 from lstm_bench.conformance.runner import run_check, run_conformance  # noqa: E402
 from lstm_bench.loader import load_impl  # noqa: E402
 
-
 #: What a single-layer adapter cannot do: the checks of stacks, directions, packed input, dropout.
 STACKED = {"contract.stack", "contract.reverse", "contract.packed", "contract.dropout"}
 
