@@ -110,3 +110,14 @@ def test_flax_gru_with_the_gate_order_swapped_is_caught(monkeypatch: pytest.Monk
     monkeypatch.setattr(jax_cells.FlaxGRUCell, "native_arrays", swapped)
     ctx = Context(load_impl("flax.nnx:GRUCell"))
     assert not get_check("equivalence.initial_state").evaluate(ctx, CASES[1]).passed
+
+
+def test_stability_models_keep_the_flax_gru_b_hn_at_zero() -> None:
+    from lstm_bench.kinds import Kind
+    from lstm_bench.stability.models import ModelSpec, build_recurrent
+
+    spec = ModelSpec(Kind.GRU, "default", 4, impl="flax.nnx:GRUCell")
+    module = build_recurrent(spec, input_size=3, steps=5, seed=0)  # torch's default init draws every bias
+    assert torch.count_nonzero(module.bias_hh_l0[8:]) == 0
+    assert torch.count_nonzero(module.bias_hh_l0[:8]) == 8
+    module(torch.zeros(5, 2, 3))  # runs: nothing to refuse

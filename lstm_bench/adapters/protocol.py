@@ -237,6 +237,24 @@ class AdapterModule(nn.Module):
         return output, (h_out, c_n.reshape(*lead, self.hidden_size))
 
 
+def fixed_zeros(module: nn.Module) -> dict[str, Tensor]:
+    """{parameter name: bool mask} of entries ``module`` cannot represent and holds at 0 (a GRU
+    without a recurrent candidate bias: b_hn), from its ``fixed_zeros()`` method; {} for most modules."""
+    method = getattr(module, "fixed_zeros", None)
+    found = method() if callable(method) else {}
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def zero_fixed(module: nn.Module) -> nn.Module:
+    """Set ``module``'s fixed-zero entries (``fixed_zeros``) to 0, after weights were drawn or
+    initialised (the checks, the stability sweeps); returns it."""
+    with torch.no_grad():
+        for name, mask in fixed_zeros(module).items():
+            param = getattr(module, name)
+            param.masked_fill_(mask.to(param.device), 0.0)
+    return module
+
+
 class AdapterClass:
     """A ``RecurrentAdapter`` for an ``AdapterModule`` subclass (what ``--impl pkg.mod:MyAdapter`` loads)."""
 

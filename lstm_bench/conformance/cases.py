@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from torch import Tensor, nn
 
+from lstm_bench.adapters.protocol import fixed_zeros as fixed_zeros  # re-exported for the checks
+from lstm_bench.adapters.protocol import zero_fixed as zero_fixed
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import PARAMETER_NAMES, LoadedImpl
 
@@ -170,22 +172,6 @@ def set_weights(module: nn.Module, case: Case, scale: float = 1.0, stream: int =
             values = (torch.rand(param.shape, generator=gen, dtype=torch.float64) * 2 - 1) * bound
             param.copy_(values.to(dtype=param.dtype, device=param.device))
     return zero_fixed(module)
-
-
-def fixed_zeros(module: nn.Module) -> dict[str, Tensor]:
-    """{parameter name: bool mask} of entries the module cannot represent and holds at 0 (a GRU
-    without a recurrent candidate bias: b_hn), from its ``fixed_zeros()`` method; {} for most."""
-    method = getattr(module, "fixed_zeros", None)
-    found = method() if callable(method) else {}
-    return dict(found) if isinstance(found, Mapping) else {}
-
-
-def zero_fixed(module: nn.Module) -> nn.Module:
-    """Set the module's fixed-zero entries (``fixed_zeros``) to 0 after weights were drawn; returns it."""
-    with torch.no_grad():
-        for name, mask in fixed_zeros(module).items():
-            getattr(module, name).masked_fill_(mask.to(getattr(module, name).device), 0.0)
-    return module
 
 
 def free_part(module: nn.Module, name: str, tensor: Tensor) -> Tensor:
