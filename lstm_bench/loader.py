@@ -25,6 +25,7 @@ from lstm_bench import probe
 from lstm_bench.capabilities import Capabilities, Feature, declared, resolve
 from lstm_bench.errors import ImplementationLoadError
 from lstm_bench.kinds import Kind
+from lstm_bench.reference.gru_variants import GRU_RESET_AFTER
 
 #: Sizes of the probe instance built while validating (small, distinct, so shape mix-ups show).
 PROBE_INPUT, PROBE_HIDDEN, PROBE_STEPS, PROBE_BATCH = 3, 5, 4, 2
@@ -54,6 +55,11 @@ class LoadedImpl:
     capabilities: Capabilities = field(default_factory=lambda: Capabilities({}))
     kind_source: str = "--kind"
     preconditions: Mapping[str, str] = field(default_factory=dict)  # see probe.preconditions
+    gru_variant: str = GRU_RESET_AFTER  # GRU only: the variant the checks compare against (declared)
+    framework: str = (
+        ""  # what computes it, as reports name it: 'keras 3.15.1 (torch backend)', 'torch 2.13.0'
+    )
+    adapter_capabilities: Mapping[str, Any] = field(default_factory=dict)  # an adapter's declaration
 
     @property
     def name(self) -> str:
@@ -354,6 +360,9 @@ def load_impl(
         capabilities=resolve(probed, declaration, supports, unsupported),
         kind_source=source,
         preconditions=probe.preconditions(builder, resolved),
+        gru_variant=adapter.capabilities.gru_variant if adapter is not None else GRU_RESET_AFTER,
+        framework=str(adapter.framework()) if adapter is not None else f"torch {torch.__version__}",
+        adapter_capabilities=adapter.capabilities.to_dict() if adapter is not None else {},
     )
 
 

@@ -101,3 +101,25 @@ def test_missing_framework_is_one_line_naming_the_extra(
     assert code == 2
     assert len(err.splitlines()) == 1
     assert "pip install 'lstm-bench[keras]'" in err
+
+
+def test_results_and_html_report_name_the_framework_per_implementation(tmp_path: Path) -> None:
+    import json
+
+    import torch
+
+    check_json, bench_json, html = tmp_path / "check.json", tmp_path / "bench.json", tmp_path / "r.html"
+    args = ["check", "--impl", USER, "--impl", "torch.nn:LSTM", "--profile", "quick"]
+    assert main([*args, "--check", "equivalence.zero_state", "--json", str(check_json)]) == 0
+    frameworks = [c["framework"] for c in json.loads(check_json.read_text())["conformance"]]
+    assert frameworks == ["packedlib 1.0", f"torch {torch.__version__}"]
+    bench = ["bench", "--suite", "quick", "--kind", "lstm", "--impl", USER, "--backends", "torch-native"]
+    bench += ["--workload", "forward", "--min-time", "0.01", "--no-peak", "--json", str(bench_json)]
+    assert main(bench) == 0
+    records = {r["backend"]: r for r in json.loads(bench_json.read_text())["benchmarks"]}
+    assert records[f"impl:{USER}"]["framework"] == "packedlib 1.0"
+    assert records["torch-native"]["framework"] == f"torch {torch.__version__}"
+    assert main(["report", str(check_json), str(bench_json), "-o", str(html)]) == 0
+    page = html.read_text()
+    assert "packedlib 1.0" in page and f"torch {torch.__version__}" in page
+    assert page.count("packedlib 1.0") >= 2  # the conformance section and the benchmark rows

@@ -78,3 +78,46 @@ def test_bench_reports_compile_time_apart_and_names_the_framework() -> None:
     prepared = backend.prepare(case, "cpu", 0)
     assert prepared.compile_s is not None and prepared.compile_s > 0
     prepared.step()  # already compiled: runs
+
+
+def test_flax_gru_holds_the_missing_candidate_bias_at_zero() -> None:
+    impl = load_impl("flax.nnx:GRUCell")
+    assert impl.adapter_capabilities["candidate_bias"] is False  # reported with the results
+    module = impl.make(2, 3)
+    assert torch.count_nonzero(module.bias_hh_l0[6:]) == 0  # b_hn, drawn and initialised as 0
+    with torch.no_grad():
+        module.bias_hh_l0[7] = 0.5
+    with pytest.raises(ValueError, match="no recurrent candidate bias"):  # never silently dropped
+        module(torch.zeros(4, 2, 2, dtype=torch.float64))
+
+
+def test_flax_gru_full_jacobian_passes_without_perturbing_b_hn() -> None:
+    ctx = Context(load_impl("flax.nnx:GRUCell"))
+    outcome = get_check("gradients.jacobian").evaluate(ctx, Case(3, 2, 2, 3, 4))
+    assert outcome.passed, outcome.detail
+
+
+def test_flax_gru_with_the_gate_order_swapped_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = jax_cells.FlaxGRUCell.native_arrays
+
+    def swapped(self: jax_cells.FlaxGRUCell) -> dict[str, torch.Tensor]:
+        def zrn(t: torch.Tensor) -> torch.Tensor:
+            r, z, n = t.chunk(3, dim=-1)
+            return torch.cat([z, r, n], dim=-1)
+
+        return {name: zrn(value) for name, value in original(self).items()}  # planted: Keras's z, r order
+
+    monkeypatch.setattr(jax_cells.FlaxGRUCell, "native_arrays", swapped)
+    ctx = Context(load_impl("flax.nnx:GRUCell"))
+    assert not get_check("equivalence.initial_state").evaluate(ctx, CASES[1]).passed
+
+
+def test_stability_models_keep_the_flax_gru_b_hn_at_zero() -> None:
+    from lstm_bench.kinds import Kind
+    from lstm_bench.stability.models import ModelSpec, build_recurrent
+
+    spec = ModelSpec(Kind.GRU, "default", 4, impl="flax.nnx:GRUCell")
+    module = build_recurrent(spec, input_size=3, steps=5, seed=0)  # torch's default init draws every bias
+    assert torch.count_nonzero(module.bias_hh_l0[8:]) == 0
+    assert torch.count_nonzero(module.bias_hh_l0[:8]) == 8
+    module(torch.zeros(5, 2, 3))  # runs: nothing to refuse

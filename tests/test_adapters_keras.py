@@ -23,10 +23,16 @@ from lstm_bench.adapters import framework_of, keras_layers  # noqa: E402
 from lstm_bench.conformance.runner import run_check, run_conformance  # noqa: E402
 from lstm_bench.loader import load_impl  # noqa: E402
 
+#: What a single-layer adapter cannot do: the checks of stacks, directions, packed input, dropout.
+STACKED = {"contract.stack", "contract.reverse", "contract.packed", "contract.dropout"}
+
 
 def _failing(spec: str, dtype: str) -> dict[str, str]:
+    """Checks that neither passed nor skipped, besides the stacked contract checks (unsupported)."""
     report = run_conformance(load_impl(spec), profile="quick", dtype=dtype)
-    return {r.name: r.status for r in report.results if r.status not in ("pass", "skip")}
+    unsupported = {r.name for r in report.results if r.status == "unsupported"}
+    assert unsupported == STACKED, unsupported
+    return {r.name: r.status for r in report.results if r.status not in ("pass", "skip", "unsupported")}
 
 
 @pytest.mark.parametrize("spec", ["keras.layers:LSTM", "keras.layers:GRU"])
@@ -107,3 +113,33 @@ def test_reset_before_gru_matches_its_own_reference_not_torch_nn() -> None:
     expected, _ = gru_reset_before(*weights, x.double().numpy(), h0[0].double().numpy())
     assert np.abs(out_before.double().numpy() - expected).max() < 1e-5  # float32 compute
     assert np.abs(out_after.double().numpy() - expected).max() > 1e-3  # torch.nn's variant differs
+
+
+def test_reset_before_gru_passes_every_supported_check_against_its_own_variant() -> None:
+    report = run_conformance(
+        load_impl("lstm_bench.adapters.keras_layers:KerasGRUResetBefore"), profile="quick", dtype="float32"
+    )
+    statuses = {r.name: r.status for r in report.results}
+    assert "fail" not in statuses.values(), statuses
+    assert statuses["equivalence.zero_state"] == statuses["equivalence.gradients"] == "pass"
+    assert statuses["contract.large_hidden"] == "pass"
+    assert report.reference["gru_variant"] == "reset-before"
+    assert report.framework == f"keras {keras.__version__} (torch backend)"
+
+
+def test_reset_before_gru_built_reset_after_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    # planted: the layer is built reset_after=True (and converted with two biases) but declares reset-before
+    monkeypatch.setattr(keras_layers.KerasGRUResetBefore, "reset_after", lambda self: True)
+    impl = load_impl("lstm_bench.adapters.keras_layers:KerasGRUResetBefore")
+    for check in ("equivalence.zero_state", "equivalence.gradients"):
+        result = run_check(impl, check, profile="quick", dtype="float32")
+        assert result.status == "fail", result
+        assert result.reason is not None and "max abs" in result.reason
+
+
+def test_reset_before_gru_with_the_gate_order_unswapped_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keras_layers, "_gru_blocks", lambda weight: weight)  # planted: r, z not swapped
+    impl = load_impl("lstm_bench.adapters.keras_layers:KerasGRUResetBefore")
+    result = run_check(impl, "equivalence.zero_state", profile="quick", dtype="float32")
+    assert result.status == "fail"
+    assert result.reason is not None and "max abs" in result.reason

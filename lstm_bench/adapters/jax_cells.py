@@ -13,8 +13,10 @@ to JAX through DLPack, and the real library cell is stepped with ``jax.lax.scan`
 * Equinox ``nn.GRUCell``: gates r, z, n, reset applied after the recurrent matmul (torch.nn's
   variant); ``bias`` = b_ih + (b_hr, b_hz, 0) and ``bias_n`` = b_hn inside r ⊙ (·).
 
-Flax ``GRUCell`` is not here: its candidate has no recurrent bias (n = tanh(W_in x + b_in +
-r ⊙ W_hn h)), so it cannot represent torch.nn's b_hn (see docs/adapters.md).
+* Flax ``GRUCell``: gates r, z, n, reset after the recurrent matmul, but ``dense_h`` has no bias
+  (flax 0.12.8 computes n = tanh(W_in x + b_in + r ⊙ W_hn h), whatever its docstring says), so it
+  cannot hold torch.nn's b_hn: ``dense_i.bias`` = b_ih + (b_hr, b_hz, 0), and b_hn is held at 0
+  (``Capabilities(candidate_bias=False)``: instances refuse a nonzero b_hn, the checks draw it as 0).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import torch
 from torch import Tensor
 
 from lstm_bench.adapters.jax_bridge import JaxFunction, enable_float64
-from lstm_bench.adapters.protocol import AdapterModule, FrameworkInfo
+from lstm_bench.adapters.protocol import AdapterModule, Capabilities, FrameworkInfo
 from lstm_bench.kinds import Kind
 
 JaxFn = Callable[..., tuple[Any, ...]]
@@ -93,7 +95,10 @@ class FlaxCell(JaxCell):
     """A Flax NNX cell; ``native_names`` are its flat parameter paths ('dense_h/bias', ...)."""
 
     cell_name = "OptimizedLSTMCell"
-    framework_info = FrameworkInfo("flax", "", "nnx")
+
+    @classmethod
+    def framework(cls) -> FrameworkInfo:
+        return flax_framework()
 
     def native_arrays(self) -> dict[str, Tensor]:
         raise NotImplementedError
@@ -174,6 +179,24 @@ class FlaxSimpleCell(FlaxCell):
         }
 
 
+class FlaxGRUCell(FlaxCell):
+    """``flax.nnx.GRUCell``: torch.nn's variant without b_hn (held at 0, see the module docstring)."""
+
+    kind = Kind.GRU
+    cell_name = "GRUCell"
+    capabilities = Capabilities(candidate_bias=False)
+
+    def native_arrays(self) -> dict[str, Tensor]:
+        s = self.torch_nn_state()
+        b_hr, b_hz, b_hn = s["bias_hh_l0"].chunk(3)  # b_hn is 0 (AdapterModule refuses anything else)
+        bias = s["bias_ih_l0"] + torch.cat([b_hr, b_hz, torch.zeros_like(b_hn)])
+        return {
+            "dense_i/kernel": s["weight_ih_l0"].T,  # (I, 3H), columns r, z, n like torch's rows
+            "dense_i/bias": bias,
+            "dense_h/kernel": s["weight_hh_l0"].T,  # (H, 3H), no bias
+        }
+
+
 # ---------------------------------------------------------------------------------------------------
 # Equinox
 # ---------------------------------------------------------------------------------------------------
@@ -191,6 +214,10 @@ class EquinoxCell(JaxCell):
 
     cell_name = "LSTMCell"
     fields: tuple[str, ...] = ("weight_ih", "weight_hh", "bias")
+
+    @classmethod
+    def framework(cls) -> FrameworkInfo:
+        return equinox_framework()
 
     def jax_fn(self, dtype: Any) -> JaxFn:
         import equinox as eqx

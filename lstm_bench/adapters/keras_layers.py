@@ -88,9 +88,18 @@ class KerasRecurrent(AdapterModule):
         super().__init__(input_size, hidden_size, **options)
         self.framework_info = keras_framework()  # type: ignore[misc]  # per instance: the backend in use
 
-    def _key(self, dtype: torch.dtype) -> tuple[type, int, int, Kind, torch.dtype, str]:
+    @classmethod
+    def framework(cls) -> FrameworkInfo:
+        return keras_framework()
+
+    def _key(self, dtype: torch.dtype) -> tuple[type, int, int, Kind, torch.dtype, str, bool]:
         # one built Keras layer (and compiled JAX function) per class, size and dtype, outside nn.Module
-        return (type(self), self.input_size, self.hidden_size, self.rnn_kind, dtype, self._backend())
+        key = (type(self), self.input_size, self.hidden_size, self.rnn_kind, dtype, self._backend())
+        return (*key, self.reset_after())
+
+    def reset_after(self) -> bool:
+        """GRU: build ``reset_after=True`` (torch.nn's variant) unless the declared variant is reset-before."""
+        return self.capabilities.gru_variant == GRU_RESET_AFTER
 
     @staticmethod
     def _backend() -> str:
@@ -106,7 +115,7 @@ class KerasRecurrent(AdapterModule):
                 "dtype": _DTYPES[dtype],
             }
             if self.layer_name == "GRU":
-                options["reset_after"] = self.capabilities.gru_variant == GRU_RESET_AFTER
+                options["reset_after"] = self.reset_after()
             if self.layer_name == "SimpleRNN":
                 options["activation"] = "relu" if self.rnn_kind is Kind.RNN_RELU else "tanh"
             layer = getattr(keras.layers, self.layer_name)(self.hidden_size, **options)
@@ -124,8 +133,7 @@ class KerasRecurrent(AdapterModule):
         self, x: Tensor, h0: Tensor, c0: Tensor | None
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         layer = self._layer(x.dtype)
-        reset_after = self.capabilities.gru_variant == GRU_RESET_AFTER
-        native = keras_weights(self.kind, self.torch_nn_state(), reset_after)
+        native = keras_weights(self.kind, self.torch_nn_state(), self.reset_after())
         weights = [native[v.name] for v in layer.trainable_variables]
         fixed = [v.value for v in layer.non_trainable_variables]
         states = [h0] if c0 is None else [h0, c0]
@@ -135,6 +143,12 @@ class KerasRecurrent(AdapterModule):
         else:
             outs = self._call(layer, weights, fixed, xb, states)
         return outs[0].transpose(0, 1), outs[1], outs[2] if c0 is not None else None
+
+    @property
+    def compile_seconds(self) -> float:
+        """Seconds the JAX backend spent compiling first calls of this class and size (0 on torch)."""
+        mine = (type(self), self.input_size, self.hidden_size, self.rnn_kind)
+        return sum(fn.compile_log.total for key, fn in _JAX.items() if key[:4] == mine)
 
     def _jax_call(self, layer: Any, dtype: torch.dtype, fixed: list[Any]) -> JaxFunction:
         key = self._key(dtype)
@@ -162,9 +176,9 @@ class KerasGRU(KerasRecurrent):
 class KerasGRUResetBefore(KerasRecurrent):
     """``GRU(reset_after=False)``: the original GRU (reset before the recurrent matmul), one bias.
 
-    Not torch.nn's variant: the torch.nn reference disagrees with it by design, so compare it with
-    ``lstm_bench.reference.gru_variants.gru_reset_before`` (``--impl
-    lstm_bench.adapters.keras_layers:KerasGRUResetBefore``; the checks do not know the variant yet).
+    Not torch.nn's variant: it declares ``gru_variant='reset-before'``, so every check compares it
+    with the reset-before reference (``reference.choice``; ``--impl
+    lstm_bench.adapters.keras_layers:KerasGRUResetBefore``).
     """
 
     kind = Kind.GRU

@@ -29,14 +29,11 @@ from torch import Tensor, nn
 
 from lstm_bench.capabilities import Feature
 from lstm_bench.kinds import Kind
+from lstm_bench.reference.gru_variants import GRU_RESET_AFTER as GRU_RESET_AFTER  # the GRU variants
+from lstm_bench.reference.gru_variants import GRU_RESET_BEFORE as GRU_RESET_BEFORE
 
 #: The torch.nn parameter names an adapter owns, in this order.
 TORCH_NN_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
-
-#: GRU variants. torch.nn (and cuDNN) apply the reset gate after the recurrent matmul:
-#: n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn)). The original (Cho et al. 2014)
-#: applies it before: n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn).
-GRU_RESET_AFTER, GRU_RESET_BEFORE = "reset-after", "reset-before"
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,11 @@ class Capabilities:
 
     ``batch_first`` and ``unbatched`` come free with ``AdapterModule``; ``float64`` needs the
     framework to compute in double (JAX: ``jax_enable_x64``); ``trace`` means instances offer
-    ``trace(x, hx)`` with per-step gates (needed by the ``ranges.*`` checks).
+    ``trace(x, hx)`` with per-step gates (needed by the ``ranges.*`` checks). ``gru_variant`` picks
+    the reference the checks compare a GRU with (``reference.choice``). ``candidate_bias=False``
+    (GRU): the layer has no recurrent candidate bias b_hn, so ``bias_hh_l0[2H:3H]`` is held at 0:
+    instances refuse a nonzero value, and the checks draw it as 0 and expect no gradient for it
+    (``fixed_zeros``).
     """
 
     batch_first: bool = True
@@ -67,6 +68,7 @@ class Capabilities:
     devices: tuple[str, ...] = ("cpu",)
     trace: bool = False
     gru_variant: str = GRU_RESET_AFTER  # which GRU the layer computes (see GRU_RESET_AFTER)
+    candidate_bias: bool = True  # GRU: the layer has b_hn (False: held at 0, see above)
 
     def declaration(self) -> dict[Feature, bool]:
         """The contract features this states, as a class declaration would (``capabilities.declared``)."""
@@ -86,6 +88,7 @@ class Capabilities:
             "devices": list(self.devices),
             "trace": self.trace,
             "gru_variant": self.gru_variant,
+            "candidate_bias": self.candidate_bias,
         }
 
 
@@ -115,6 +118,12 @@ class RecurrentAdapter(Protocol):
     def build(self, input_size: int, hidden_size: int, **options: Any) -> nn.Module:
         """A fresh instance at these sizes with torch.nn's default initialisation."""
         ...
+
+
+def _rows(mask: Tensor) -> str:
+    """'[10:15]' for a contiguous mask, else the indices."""
+    where = mask.nonzero().flatten().tolist()
+    return f"[{where[0]}:{where[-1] + 1}]" if where == list(range(where[0], where[-1] + 1)) else str(where)
 
 
 def _state(hx: Any, index: int) -> Tensor | None:
@@ -160,6 +169,36 @@ class AdapterModule(nn.Module):
         }
         for name, shape in shapes.items():
             self.register_parameter(name, nn.Parameter(torch.empty(shape).uniform_(-bound, bound)))
+        with torch.no_grad():
+            for name, mask in self.fixed_zeros().items():
+                getattr(self, name).masked_fill_(mask, 0.0)
+
+    def fixed_zeros(self) -> dict[str, Tensor]:
+        """Parameter entries the layer cannot represent, held at 0: {name: bool mask}.
+
+        The checks draw them as 0, never perturb them and expect no gradient for them
+        (``conformance.cases.zero_fixed``); a GRU without a candidate bias holds b_hn there.
+        """
+        if self.kind is not Kind.GRU or self.capabilities.candidate_bias:
+            return {}
+        hid = self.hidden_size
+        mask = torch.zeros(3 * hid, dtype=torch.bool, device=self.torch_nn_state()["bias_hh_l0"].device)
+        mask[2 * hid :] = True  # b_hn
+        return {"bias_hh_l0": mask}
+
+    def _refuse_nonzero_fixed(self) -> None:
+        for name, mask in self.fixed_zeros().items():
+            value = getattr(self, name).detach()[mask]
+            if value.numel() and bool((value != 0).any()):
+                raise ValueError(
+                    f"{type(self).__name__} cannot represent {name} entries {_rows(mask)} (b_hn: the layer has "
+                    f"no recurrent candidate bias); they must be 0, got max |value| {float(value.abs().max()):.3g}"
+                )
+
+    @classmethod
+    def framework(cls) -> FrameworkInfo:
+        """The library and version that computes the layer (``framework_info`` unless overridden)."""
+        return cls.framework_info
 
     def torch_nn_state(self) -> dict[str, Tensor]:
         """The four torch.nn parameters by name (live tensors: conversions from them are differentiable)."""
@@ -185,6 +224,7 @@ class AdapterModule(nn.Module):
         c0 = None
         if self.kind.has_cell:
             c0 = zeros if states[1] is None else states[1].reshape(batch, self.hidden_size)
+        self._refuse_nonzero_fixed()
         output, h_n, c_n = self.native_forward(x, h0, c0)
         if unbatched:
             output = output.squeeze(1)  # (T, H)
@@ -197,6 +237,24 @@ class AdapterModule(nn.Module):
         return output, (h_out, c_n.reshape(*lead, self.hidden_size))
 
 
+def fixed_zeros(module: nn.Module) -> dict[str, Tensor]:
+    """{parameter name: bool mask} of entries ``module`` cannot represent and holds at 0 (a GRU
+    without a recurrent candidate bias: b_hn), from its ``fixed_zeros()`` method; {} for most modules."""
+    method = getattr(module, "fixed_zeros", None)
+    found = method() if callable(method) else {}
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def zero_fixed(module: nn.Module) -> nn.Module:
+    """Set ``module``'s fixed-zero entries (``fixed_zeros``) to 0, after weights were drawn or
+    initialised (the checks, the stability sweeps); returns it."""
+    with torch.no_grad():
+        for name, mask in fixed_zeros(module).items():
+            param = getattr(module, name)
+            param.masked_fill_(mask.to(param.device), 0.0)
+    return module
+
+
 class AdapterClass:
     """A ``RecurrentAdapter`` for an ``AdapterModule`` subclass (what ``--impl pkg.mod:MyAdapter`` loads)."""
 
@@ -206,7 +264,7 @@ class AdapterClass:
         self.capabilities = cls.capabilities
 
     def framework(self) -> FrameworkInfo:
-        return self.cls.framework_info
+        return self.cls.framework()
 
     def build(self, input_size: int, hidden_size: int, **options: Any) -> nn.Module:
         return self.cls(input_size, hidden_size, **options)

@@ -57,14 +57,7 @@ class BuiltinAdapter:
         return found
 
     def framework(self) -> FrameworkInfo:
-        self.load_class()
-        fn = {"keras_layers": "keras_framework"}.get(self.module)
-        mod = importlib.import_module(f"lstm_bench.adapters.{self.module}")
-        if fn is not None:
-            info: FrameworkInfo = getattr(mod, fn)()
-            return info
-        info = getattr(mod, f"{self.requires.split('.')[0]}_framework")()
-        return info
+        return self.load_class().framework()
 
     def build(self, input_size: int, hidden_size: int, **options: Any) -> nn.Module:
         return self.load_class()(input_size, hidden_size, **options)
@@ -84,6 +77,7 @@ BUILTINS: dict[str, BuiltinAdapter] = {
         _builtin(
             "flax.nnx:OptimizedLSTMCell", Kind.LSTM, "jax_cells", "FlaxOptimizedLSTMCell", "flax.nnx", "jax"
         ),
+        _builtin("flax.nnx:GRUCell", Kind.GRU, "jax_cells", "FlaxGRUCell", "flax.nnx", "jax"),
         _builtin("flax.nnx:SimpleCell", Kind.RNN_TANH, "jax_cells", "FlaxSimpleCell", "flax.nnx", "jax"),
         _builtin("equinox.nn:LSTMCell", Kind.LSTM, "jax_cells", "EquinoxLSTMCell", "equinox", "jax"),
         _builtin("equinox.nn:GRUCell", Kind.GRU, "jax_cells", "EquinoxGRUCell", "equinox", "jax"),

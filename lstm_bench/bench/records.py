@@ -58,6 +58,7 @@ class BenchmarkRecord:
     host: str | None = None  # the machine that measured it (scale-out runs grids on several hosts)
     clock: str | None = None  # the block clock: "wall", "process-cpu" (one CPU thread), "cuda-events", ...
     speedup: Speedup | None = None  # vs torch-native, from rounds interleaved with it (``bench.paired``)
+    framework: str | None = None  # what computed it: 'torch 2.13.0', 'keras 3.15.1 (torch backend)', ...
     stored_summary: Summary | None = field(default=None, compare=False)  # when samples were not kept
 
     def __post_init__(self) -> None:
@@ -182,6 +183,7 @@ class BenchmarkRecord:
             "source": self.source,
             "host": self.host,
             "speedup": self.speedup.to_dict() if self.speedup is not None else None,
+            **({"framework": self.framework} if self.framework else {}),
             "stats": summary.to_dict() if summary is not None else None,
             "gflops": _finite_or_none(self.gflops),
             "deepbench_gflops": _finite_or_none(self.deepbench_gflops),
@@ -215,6 +217,7 @@ class BenchmarkRecord:
                 samples_s=samples,
                 calls_per_round=int(data.get("calls_per_round") or 0),
                 warmup_calls=int(data.get("warmup_calls") or 0),
+                framework=_opt(str, data.get("framework")),
                 first_call_s=_opt(float, data.get("first_call_s")),
                 compile_s=_opt(float, data.get("compile_s")),
                 threads=_opt(int, data.get("threads")),

@@ -61,6 +61,13 @@ class Backend(ABC):
     description: str
     impl_spec: str | None = None
 
+    @property
+    def framework(self) -> str | None:
+        """What computes the workloads, as reports name it ('torch 2.13.0'; an adapter's framework)."""
+        import torch
+
+        return f"torch {torch.__version__}"
+
     def supports(self, case: Case, device: str) -> bool:
         """Whether ``case`` on ``device`` is something this backend does at all."""
         return True
@@ -131,6 +138,12 @@ class NumpyRefBackend(Backend):
     name = "numpy-ref"
     description = "NumPy float64 reference (hand-written BPTT)"
 
+    @property
+    def framework(self) -> str | None:
+        import numpy
+
+        return f"numpy {numpy.__version__}"
+
     def supports(self, case: Case, device: str) -> bool:
         return device == "cpu" and case.dtype == "float64"
 
@@ -153,11 +166,12 @@ class ImplBackend(Backend):
         self.impl_spec = impl.spec
         self.name = IMPL_PREFIX + impl.spec
         self.description = f"implementation under test {impl.spec} ({impl.kind.value})"
-        from lstm_bench.adapters import resolve_adapter
+        if impl.adapter_capabilities:  # an adapted layer: name the framework that computes it
+            self.description += f", computed by {impl.framework}"
 
-        adapter = resolve_adapter(impl.spec)
-        if adapter is not None:  # an adapted layer: name the framework that computes it
-            self.description += f", computed by {adapter.framework()}"
+    @property
+    def framework(self) -> str | None:
+        return self.impl.framework or None
 
     def supports(self, case: Case, device: str) -> bool:
         return case.kind is self.impl.kind

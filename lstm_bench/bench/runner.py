@@ -110,7 +110,11 @@ def _time_case(
             total,
             f"{case.kind.value} {case.workload.value} {case.sizes} {case.dtype} {backend.name}",
         )
-        common: dict[str, Any] = {"threads": threads, "impl": backend.impl_spec}
+        common: dict[str, Any] = {
+            "threads": threads,
+            "impl": backend.impl_spec,
+            "framework": backend.framework,
+        }
         reason = reasons[backend.name]
         if reason is not None:
             out.append(
@@ -125,7 +129,7 @@ def _time_case(
             timed.append((k, backend, prepared))
     measured = time_rounds([p.step for _, _, p in timed], timer)
     for (k, backend, prepared), m in zip(timed, measured, strict=True):
-        common = {"threads": threads, "impl": backend.impl_spec}
+        common = {"threads": threads, "impl": backend.impl_spec, "framework": backend.framework}
         if isinstance(m, Exception):
             reason = f"workload raised {_one_line(m)}"
             out[k] = BenchmarkRecord.for_case(

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstm_bench.commands._options import check_device, check_writable
 from lstm_bench.errors import UsageError
+
+if TYPE_CHECKING:
+    from lstm_bench.loader import LoadedImpl
 
 NAME = "check"
 HELP = "run the conformance checks (ranges, equivalence, gradients, invariants) on an implementation"
@@ -134,6 +137,17 @@ def _validate(args: argparse.Namespace) -> None:
         check_writable("--json", args.json)
 
 
+def _computed_by(impl: LoadedImpl) -> str:
+    """'computed by keras 3.15.1 (torch backend), checked against gru reset-before (...)'."""
+    from lstm_bench.reference.choice import UnsupportedReference, reference_for
+
+    try:
+        against = reference_for(impl.kind, impl.gru_variant).describe()
+    except UnsupportedReference as exc:
+        against = f"no reference ({exc})"
+    return f"computed by {impl.framework}, checked against {against}"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run every selected check on every --impl; print and optionally save the results."""
     from lstm_bench.conformance.render import (
@@ -172,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     reports = []
     for impl in impls:
         print(
-            f"lstm-bench check: {impl.spec}: {count} checks, profile {args.profile}",
+            f"lstm-bench check: {impl.spec}: {count} checks, profile {args.profile}; {_computed_by(impl)}",
             file=sys.stderr,
             flush=True,
         )

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from torch import Tensor, nn
 
+from lstm_bench.adapters.protocol import fixed_zeros as fixed_zeros  # re-exported for the checks
+from lstm_bench.adapters.protocol import zero_fixed as zero_fixed
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import PARAMETER_NAMES, LoadedImpl
 
@@ -160,7 +162,8 @@ def draw_inputs(
 
 
 def set_weights(module: nn.Module, case: Case, scale: float = 1.0, stream: int = 1) -> nn.Module:
-    """Overwrite the four torch.nn parameters with U(-scale/√H, scale/√H) draws seeded by the case."""
+    """Overwrite the four torch.nn parameters with U(-scale/√H, scale/√H) draws seeded by the case
+    (entries the module holds at zero stay zero: ``zero_fixed``)."""
     gen = generator(case, stream)
     bound = scale / math.sqrt(case.hidden_size)
     with torch.no_grad():
@@ -168,7 +171,15 @@ def set_weights(module: nn.Module, case: Case, scale: float = 1.0, stream: int =
             param = getattr(module, name)
             values = (torch.rand(param.shape, generator=gen, dtype=torch.float64) * 2 - 1) * bound
             param.copy_(values.to(dtype=param.dtype, device=param.device))
-    return module
+    return zero_fixed(module)
+
+
+def free_part(module: nn.Module, name: str, tensor: Tensor) -> Tensor:
+    """``tensor`` (shaped like parameter ``name``: a direction or a gradient) with the module's
+    fixed-zero entries set to 0: they are not the layer's parameters, so nothing moves them and
+    no gradient is expected for them."""
+    mask = fixed_zeros(module).get(name.removeprefix("d/d "))
+    return tensor if mask is None else tensor.masked_fill(mask.to(tensor.device), 0.0)
 
 
 def build(

@@ -37,6 +37,7 @@ from lstm_bench.conformance.tolerances import (
 from lstm_bench.dtypes import DTYPE_NAMES, NAMED_DTYPES
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import LoadedImpl
+from lstm_bench.reference.choice import Reference, reference_for
 
 
 class Autocast(nn.Module):
@@ -75,6 +76,12 @@ class Context:
     @property
     def kind(self) -> Kind:
         return self.impl.kind
+
+    @cached_property
+    def reference(self) -> Reference:
+        """The float64 reference of the kind and the GRU variant the implementation declares
+        (``reference.choice``); raises ``UnsupportedReference`` when there is none."""
+        return reference_for(self.kind, self.impl.gru_variant)
 
     @property
     def dtype_name(self) -> str:
@@ -210,6 +217,7 @@ class Check:
     uses: tuple[
         Feature, ...
     ] = ()  # optional features the cases draw only where supported (never "unsupported")
+    reference: bool = False  # compares with the float64 reference beyond the equivalence family
 
     @property
     def family(self) -> str:

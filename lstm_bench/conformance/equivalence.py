@@ -1,4 +1,5 @@
-"""Family 2, equivalence with the float64 NumPy reference (``lstm_bench.reference.numpy_ref``).
+"""Family 2, equivalence with the float64 reference (``lstm_bench.reference.choice``: NumPy, of the
+implementation's kind and declared GRU variant).
 
 The implementation and the reference get the same weights (read back from the module, so a
 float32 module is compared on its own rounded weights) and the same inputs; outputs, h_n and
@@ -25,11 +26,19 @@ from torch import Tensor, nn
 
 from lstm_bench.capabilities import Feature
 from lstm_bench.conformance.accuracy import scale_of
-from lstm_bench.conformance.cases import Case, Inputs, Outputs, call, cases, generator, parameters
+from lstm_bench.conformance.cases import (
+    Case,
+    Inputs,
+    Outputs,
+    call,
+    cases,
+    free_part,
+    generator,
+    parameters,
+)
 from lstm_bench.conformance.checks import Check, Context
 from lstm_bench.conformance.result import Outcome
 from lstm_bench.kinds import Kind
-from lstm_bench.reference import numpy_ref
 from lstm_bench.reference.interop import to_numpy
 
 
@@ -37,27 +46,22 @@ def _np(t: Tensor | None) -> NDArray[np.float64] | None:
     return None if t is None else t.detach().to(device="cpu", dtype=torch.float64).numpy()
 
 
-def reference_trace(
+def reference_outputs(
     ctx: Context, module: nn.Module, inputs: Inputs, with_state: bool = True
-) -> numpy_ref.Trace:
-    """The NumPy float64 reference run on the module's own weights and the same inputs."""
+) -> dict[str, Tensor]:
+    """The float64 reference of the implementation's kind and declared GRU variant (``ctx.reference``)
+    run on the module's own weights and the same inputs: {'output', 'h_n'[, 'c_n']}."""
     x = _np(inputs.x)
     assert x is not None
     h0, c0 = (_np(inputs.h0), _np(inputs.c0)) if with_state else (None, None)
-    return numpy_ref.unroll(ctx.kind, to_numpy(module), x, h0, c0)
-
-
-def _expected(trace: numpy_ref.Trace) -> dict[str, Tensor]:
-    found = {"output": torch.from_numpy(trace.outputs), "h_n": torch.from_numpy(trace.h_n)}
-    if trace.c_n is not None:
-        found["c_n"] = torch.from_numpy(trace.c_n)
-    return found
+    found = ctx.reference.forward(to_numpy(module), x, h0, c0)
+    return {name: torch.from_numpy(value) for name, value in found.items()}
 
 
 def _against_reference(
     ctx: Context, module: nn.Module, inputs: Inputs, out: Outputs, with_state: bool, case: Case
 ) -> Outcome:
-    expected = _expected(reference_trace(ctx, module, inputs, with_state))
+    expected = reference_outputs(ctx, module, inputs, with_state)
     return Outcome.from_tensors(ctx.compare_all(out.tensors(), expected, "equivalence", case))
 
 
@@ -148,16 +152,14 @@ def backward_against_reference(
     got = {
         name: torch.zeros_like(t) if g is None else g for (name, t), g in zip(wrt.items(), grads, strict=True)
     }
-    trace = reference_trace(ctx, module, inputs)
-    ref = numpy_ref.bptt(
-        trace,
-        weights["output"].numpy(),
-        weights["h_n"].numpy(),
-        weights["c_n"].numpy() if "c_n" in weights else None,
+    x, h0, c0 = (_np(t) for t in (inputs.x, inputs.h0, inputs.c0))
+    assert x is not None and h0 is not None
+    expected = ctx.reference.gradients(  # x, h0[, c0], weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0
+        to_numpy(module), x, h0, c0, {n: w.numpy() for n, w in weights.items()}
     )
-    expected = {"x": ref.x, "h0": ref.h0, **({"c0": ref.c0} if ref.c0 is not None else {})}
-    expected.update(ref.params.to_state_dict())  # weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0
-    references = {name: torch.from_numpy(np.asarray(value)) for name, value in expected.items()}
+    references = {  # entries the layer holds at 0 (``fixed_zeros``) have no gradient
+        name: free_part(module, name, torch.from_numpy(np.asarray(value))) for name, value in expected.items()
+    }
     # one scale for every gradient of the loss: a gradient that cancels to near zero (d/d c0 through
     # many forget gates) is judged against the loss's largest gradient, not its own tiny magnitude
     shared = max(scale_of(ref) for ref in references.values())

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from lstm_bench.conformance.cases import Case, Inputs, cases, generator, parameters
+from lstm_bench.conformance.cases import Case, Inputs, cases, free_part, generator, parameters
 from lstm_bench.conformance.checks import Check, Context
 from lstm_bench.conformance.contract import AXES, boundary_cases, configuration, stack_directional
 from lstm_bench.conformance.jacobian import Layout, directional, full_jacobian
@@ -74,8 +74,8 @@ def _directions(module: nn.Module, inputs: Inputs, case: Case, stream: int) -> d
     """A random unit direction u per input tensor and parameter, drawn from the case."""
     gen = generator(case, stream)
     tensors = {**inputs.tensors(), **parameters(module)}
-    return {
-        name: _unit(torch.randn(t.shape, generator=gen, dtype=torch.float64)).to(
+    return {  # entries the module holds at 0 (``fixed_zeros``) are not moved
+        name: _unit(free_part(module, name, torch.randn(t.shape, generator=gen, dtype=torch.float64))).to(
             dtype=t.dtype, device=t.device
         )
         for name, t in tensors.items()

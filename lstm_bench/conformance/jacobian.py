@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from lstm_bench.conformance.cases import Inputs, call, parameters
+from lstm_bench.conformance.cases import Inputs, call, fixed_zeros, parameters
 from lstm_bench.conformance.compare import compare, entry_name, unravel
 from lstm_bench.conformance.result import TensorError
 from lstm_bench.conformance.tolerances import Tolerance
@@ -200,15 +200,23 @@ def numeric_parameter_jacobian(
     module: nn.Module, kind: Kind, inputs: Inputs, eps: float, names: Sequence[str] | None = None
 ) -> dict[str, Tensor]:
     """{name: (B·M, numel)} by central differences, perturbing one parameter entry at a time."""
-    params = parameters(module)
+    params, fixed = parameters(module), fixed_zeros(module)
     found: dict[str, Tensor] = {}
     with torch.no_grad():
         for name in names or list(params):
             param = params[name]
             saved = param.detach().clone()
             columns = []
+            zero = None
+            if name in fixed:  # entries held at 0 are not parameters of the layer: no column
+                zero = torch.zeros_like(
+                    flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
+                )
             for k in range(param.numel()):
                 index = unravel(k, param.shape)
+                if zero is not None and bool(fixed[name][index]):
+                    columns.append(zero)
+                    continue
                 param[index] = saved[index] + eps
                 y_plus = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
                 param[index] = saved[index] - eps
@@ -223,7 +231,7 @@ def one_sided_parameter_jacobians(
     module: nn.Module, kind: Kind, inputs: Inputs, eps: float, names: Sequence[str]
 ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
     """({name: forward (B·M, numel)}, {name: backward (B·M, numel)}) one-sided differences."""
-    params = parameters(module)
+    params, fixed = parameters(module), fixed_zeros(module)
     forward: dict[str, Tensor] = {}
     backward: dict[str, Tensor] = {}
     with torch.no_grad():
@@ -234,6 +242,10 @@ def one_sided_parameter_jacobians(
             fwd, bwd = [], []
             for k in range(param.numel()):
                 index = unravel(k, param.shape)
+                if name in fixed and bool(fixed[name][index]):  # held at 0 (see numeric_parameter_jacobian)
+                    fwd.append(torch.zeros_like(y0))
+                    bwd.append(torch.zeros_like(y0))
+                    continue
                 param[index] = saved[index] + eps
                 y_plus = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
                 param[index] = saved[index] - eps

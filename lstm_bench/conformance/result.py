@@ -274,6 +274,9 @@ class ConformanceReport:
     layout: Mapping[str, Any] = field(default_factory=dict)  # the module's own defaults (batch_first, ...)
     preconditions: Mapping[str, str] = field(default_factory=dict)  # call -> '' or 'raised X: ...' at load
     autocast: str | None = None  # the implementation ran under torch.autocast to this dtype
+    framework: str = ""  # what computed it: 'torch 2.13.0', 'keras 3.15.1 (torch backend)', ...
+    reference: Mapping[str, Any] = field(default_factory=dict)  # reference.choice.Reference.to_dict()
+    adapter_capabilities: Mapping[str, Any] = field(default_factory=dict)  # an adapter's declaration
 
     @property
     def passed(self) -> bool:
@@ -325,6 +328,11 @@ class ConformanceReport:
             "layout": dict(self.layout),
             "preconditions": dict(self.preconditions),
             **({"autocast": self.autocast} if self.autocast else {}),
+            **({"framework": self.framework} if self.framework else {}),
+            **({"reference": dict(self.reference)} if self.reference else {}),
+            **(
+                {"adapter_capabilities": dict(self.adapter_capabilities)} if self.adapter_capabilities else {}
+            ),
         }
 
     @classmethod
@@ -344,4 +352,7 @@ class ConformanceReport:
             layout=dict(data.get("layout", {})),
             preconditions={str(k): str(v) for k, v in data.get("preconditions", {}).items()},
             autocast=None if data.get("autocast") is None else str(data["autocast"]),
+            framework=str(data.get("framework", "")),
+            reference=dict(data.get("reference", {})),
+            adapter_capabilities=dict(data.get("adapter_capabilities", {})),
         )

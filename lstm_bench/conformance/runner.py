@@ -32,6 +32,7 @@ from lstm_bench.conformance.tolerances import REDUCED, model_bound
 from lstm_bench.dtypes import NAMED_DTYPES
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import LoadedImpl, load_impl
+from lstm_bench.reference.choice import UnsupportedReference
 
 #: Every check, in the order they run and print.
 CHECKS: tuple[Check, ...] = (
@@ -98,6 +99,11 @@ def against_float64(check: Check, ctx: Context) -> bool:
     return check.family == "equivalence" or (check.family == "gradients" and ctx.reduced)
 
 
+def needs_reference(check: Check, ctx: Context) -> bool:
+    """Whether ``check`` compares with the float64 reference (``ctx.reference``) in this context."""
+    return check.reference or against_float64(check, ctx)
+
+
 def make_context(impl: LoadedImpl, dtype: str, device: str, autocast: str | None = None) -> Context:
     """The Context of a run; ``autocast`` ('bfloat16' or 'float16') needs ``dtype`` float32."""
     if autocast is not None:
@@ -158,6 +164,11 @@ def run_check(
         status: Status = "skip" if all(a.source == "not applicable" for a in absent) else "unsupported"
         why = "; ".join(f"needs {a.feature.value}: {a.describe()}" for a in absent)
         return CheckResult(check.name, status, time.perf_counter() - start, reason=why, features=features)
+    if needs_reference(check, ctx):
+        try:
+            ctx.reference  # noqa: B018 (resolving it is the test)
+        except UnsupportedReference as exc:
+            return CheckResult(check.name, "unsupported", time.perf_counter() - start, reason=str(exc))
     try:
         reason = check.skip(ctx)
     except Exception as exc:  # building a probe instance failed: that is a finding, not a crash
@@ -258,7 +269,24 @@ def run_conformance(
         layout=dict(impl.native),
         preconditions=dict(impl.preconditions),
         autocast=autocast,
+        framework=impl.framework,
+        reference=_reference_summary(ctx),
+        adapter_capabilities=dict(impl.adapter_capabilities),
     )
+
+
+def _reference_summary(ctx: Context) -> dict[str, Any]:
+    """What the run was checked against (``Reference.to_dict``), or why there is no reference."""
+    try:
+        return ctx.reference.to_dict()
+    except UnsupportedReference as exc:
+        why = str(exc)
+        return {
+            "kind": ctx.kind.value,
+            "gru_variant": ctx.impl.gru_variant,
+            "description": f"no reference ({why})",
+            "unsupported": why,
+        }
 
 
 def replay(

@@ -6,6 +6,8 @@ The original GRU, Keras's ``GRU(reset_after=False)``, computes
     n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn),
 with r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr), z_t likewise, and
 h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1} in both. Weights are torch.nn's (rows r, z, n).
+``GRU_RESET_AFTER`` / ``GRU_RESET_BEFORE`` name the two; ``reference.choice`` picks the reference
+model of each (this forward, and ``torch_ref.GRUResetBefore`` for gradients and stacks).
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
+
+#: torch.nn's (and cuDNN's) GRU: n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn)).
+GRU_RESET_AFTER = "reset-after"
+#: The original GRU (Cho et al. 2014): n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn).
+GRU_RESET_BEFORE = "reset-before"
+GRU_VARIANTS = (GRU_RESET_AFTER, GRU_RESET_BEFORE)
 
 
 def _sigmoid(a: Array) -> Array:

@@ -6,6 +6,7 @@ one matmul before the loop)::
     lstm_cell   i, f, C~, o = σ, σ, tanh, σ of a_t (torch gate order);  C_t = f ⊙ C_{t-1} + i ⊙ C~;
                 h_t = o ⊙ tanh(C_t), or W_hr (o ⊙ tanh(C_t)) with a projection (proj_size)
     gru_cell    r, z = σ(x_r + h_r), σ(x_z + h_z);  n = tanh(x_n + r ⊙ h_n);  h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
+    gru_cell_reset_before   the same with n = tanh(x_n + W_hn (r ⊙ h_{t-1}) + b_hn) (Keras reset_after=False)
     rnn_cell    h_t = φ(a_t), φ = tanh or relu
 
 ``run_layer`` unrolls them for one layer-direction, optionally over padded sequences (``lengths``:
@@ -24,8 +25,18 @@ from torch import Tensor, nn
 from torch.autograd.function import FunctionCtx
 
 from lstm_bench.kinds import Kind
+from lstm_bench.reference.gru_variants import GRU_RESET_AFTER, GRU_RESET_BEFORE, GRU_VARIANTS
 
-__all__ = ["LayerRun", "LayerWeights", "gru_cell", "layer_weights", "lstm_cell", "rnn_cell", "run_layer"]
+__all__ = [
+    "LayerRun",
+    "LayerWeights",
+    "gru_cell",
+    "gru_cell_reset_before",
+    "layer_weights",
+    "lstm_cell",
+    "rnn_cell",
+    "run_layer",
+]
 
 
 def lstm_cell(a: Tensor, c: Tensor, w_hr: Tensor | None = None) -> tuple[Tensor, Tensor, tuple[Tensor, ...]]:
@@ -46,6 +57,24 @@ def gru_cell(xp: Tensor, hp: Tensor, h: Tensor) -> tuple[Tensor, tuple[Tensor, .
     r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
     n = (x_n + r * h_n).tanh()  # the reset gate scales only the recurrent part, b_hn included
     return (1 - z) * n + z * h, (r, z, n)  # h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+
+
+def gru_cell_reset_before(
+    xp: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None
+) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """One reset-before GRU step from xp = W_ih x_t + b_ih (B, 3H) and h_{t-1}: (h_t, (r, z, n)).
+
+    n_t = tanh(x_n + W_hn (r_t ⊙ h_{t-1}) + b_hn): the reset gate scales h before the matmul.
+    """
+    hid = h.shape[1]
+    x_r, x_z, x_n = xp.chunk(3, dim=1)
+    w_rz, w_n = w_hh[: 2 * hid], w_hh[2 * hid :]  # (2H, H), (H, H)
+    hp = h @ w_rz.t() if b_hh is None else torch.addmm(b_hh[: 2 * hid], h, w_rz.t())  # (B, 2H)
+    h_r, h_z = hp.chunk(2, dim=1)
+    r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
+    rec = (r * h) @ w_n.t() if b_hh is None else torch.addmm(b_hh[2 * hid :], r * h, w_n.t())
+    n = (x_n + rec).tanh()
+    return (1 - z) * n + z * h, (r, z, n)
 
 
 def rnn_cell(a: Tensor, nonlinearity: str) -> Tensor:
@@ -117,12 +146,16 @@ def run_layer(
     lengths: Tensor | None = None,
     reverse: bool = False,
     record: bool = False,
+    gru_variant: str = GRU_RESET_AFTER,
 ) -> LayerRun:
     """Unroll one direction of ``kind`` over x (T, B, I) from h0 (B, H_out) and C0 (B, H).
 
     ``lengths`` (B,) (None = every row has T steps); ``reverse`` runs t = T-1..0. With ``record`` the
     per-step gates, cells and hidden states (graph tensors: h_t is computed from C_t) are kept.
+    ``gru_variant`` (GRU only): torch.nn's reset-after, or reset-before (``gru_cell_reset_before``).
     """
+    if gru_variant not in GRU_VARIANTS:
+        raise ValueError(f"unknown GRU variant {gru_variant!r}; expected one of {', '.join(GRU_VARIANTS)}")
     xp = _input_projection(kind, x, w)  # (T, B, G*H)
     steps = x.shape[0]
     masked = lengths is not None and bool((lengths < steps).any())
@@ -140,7 +173,7 @@ def run_layer(
         active = (torch.arange(steps, device=x.device)[:, None] < lengths.to(x.device)[None, :])[
             ..., None
         ]  # (T, B, 1)
-    return _steps(kind, xp, w, h0, c0, active, reverse, record)
+    return _steps(kind, xp, w, h0, c0, active, reverse, record, gru_variant == GRU_RESET_BEFORE)
 
 
 def _steps(
@@ -152,6 +185,7 @@ def _steps(
     active: Tensor | None,
     reverse: bool,
     record: bool,
+    reset_before: bool = False,
 ) -> LayerRun:
     """The step loop on autograd ops (trace, packed input, projection, compile, double backward)."""
     w_hh_t, names = w.w_hh.t(), kind.gate_names
@@ -167,6 +201,8 @@ def _steps(
         if kind is Kind.LSTM:
             assert c is not None
             h_new, c_new, acts = lstm_cell(torch.addmm(xs[t], h, w_hh_t), c, w.w_hr)
+        elif kind is Kind.GRU and reset_before:
+            h_new, acts = gru_cell_reset_before(xs[t], h, w.w_hh, w.b_hh)
         elif kind is Kind.GRU:
             hp = h @ w_hh_t if w.b_hh is None else torch.addmm(w.b_hh, h, w_hh_t)  # (B, 3H)
             h_new, acts = gru_cell(xs[t], hp, h)

@@ -35,9 +35,19 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from lstm_bench.kinds import Kind
+from lstm_bench.reference.gru_variants import GRU_RESET_AFTER, GRU_RESET_BEFORE
 from lstm_bench.reference.torch_cells import LayerRun, _LSTMRecurrence, layer_weights, run_layer
 
-__all__ = ["GRU", "LSTM", "RNN", "LayerTrace", "ReferenceRNNBase", "TorchTrace", "_LSTMRecurrence"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "GRUResetBefore",
+    "LayerTrace",
+    "ReferenceRNNBase",
+    "TorchTrace",
+    "_LSTMRecurrence",
+]
 
 State = Tensor | tuple[Tensor, Tensor]
 
@@ -96,6 +106,7 @@ class ReferenceRNNBase(nn.Module):
     """Shared constructor, parameters, plumbing and the layer stack of the three reference modules."""
 
     kind: Kind
+    gru_variant: str = GRU_RESET_AFTER  # GRU only: which variant the layers compute
 
     def __init__(
         self,
@@ -259,7 +270,15 @@ class ReferenceRNNBase(nn.Module):
                 c0 = None if inputs.c0 is None else inputs.c0[s]
                 weights = layer_weights(self, layer, direction)
                 run = run_layer(
-                    self.kind, y, weights, inputs.h0[s], c0, inputs.lengths, direction == 1, record
+                    self.kind,
+                    y,
+                    weights,
+                    inputs.h0[s],
+                    c0,
+                    inputs.lengths,
+                    direction == 1,
+                    record,
+                    self.gru_variant,
                 )
                 outs.append(run.outputs)
                 runs.append(run)
@@ -384,6 +403,13 @@ class GRU(ReferenceRNNBase):
     kind = Kind.GRU
 
 
+class GRUResetBefore(GRU):
+    """The original GRU (Cho et al. 2014; Keras ``GRU(reset_after=False)``), torch.nn's parameters and
+    contract: n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn)."""
+
+    gru_variant = GRU_RESET_BEFORE
+
+
 class RNN(ReferenceRNNBase):
     """Reference Elman RNN, a drop-in for ``torch.nn.RNN`` with ``nonlinearity`` 'tanh' or 'relu'."""
 
@@ -419,10 +445,15 @@ class RNN(ReferenceRNNBase):
         )
 
 
-def reference_module(kind: Kind, input_size: int, hidden_size: int, **kwargs: object) -> ReferenceRNNBase:
-    """Construct the reference module of ``kind`` (RNN_RELU gets ``nonlinearity='relu'``)."""
+def reference_module(
+    kind: Kind, input_size: int, hidden_size: int, gru_variant: str = GRU_RESET_AFTER, **kwargs: object
+) -> ReferenceRNNBase:
+    """Construct the reference module of ``kind`` (RNN_RELU gets ``nonlinearity='relu'``; a GRU of
+    ``gru_variant`` 'reset-before' is ``GRUResetBefore``)."""
     if kind is Kind.LSTM:
         return LSTM(input_size, hidden_size, **kwargs)  # type: ignore[arg-type]
+    if kind is Kind.GRU and gru_variant == GRU_RESET_BEFORE:
+        return GRUResetBefore(input_size, hidden_size, **kwargs)  # type: ignore[arg-type]
     if kind is Kind.GRU:
         return GRU(input_size, hidden_size, **kwargs)  # type: ignore[arg-type]
     nonlinearity = "relu" if kind is Kind.RNN_RELU else "tanh"

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from lstm_bench import init as init_lib
+from lstm_bench.adapters.protocol import zero_fixed
 from lstm_bench.init import apply_init
 from lstm_bench.kinds import Kind
 from lstm_bench.reference.torch_ref import torch_nn_module
@@ -136,7 +137,7 @@ def initialise(module: nn.Module, init: str, kind: Kind, seed: int, steps: int) 
     generator = torch.Generator().manual_seed(seed + 7919)  # a stream apart from the base init's
     for name in modifiers:
         BIAS_MODIFIERS[name](module, generator, **init_options(name, steps))
-    return module
+    return zero_fixed(module)  # entries an adapted layer holds at 0 (Flax GRUCell's b_hn) stay 0
 
 
 @functools.lru_cache(maxsize=16)

@@ -74,7 +74,7 @@ def _short_case(record: BenchmarkRecord) -> str:
 
 
 def _note(record: BenchmarkRecord, speed: Speed | None) -> str:
-    notes = []
+    notes = [record.framework] if record.framework else []  # what computed it, per implementation
     if record.status != "ok":
         notes.append(f"{record.status}: {record.reason or ''}")
     if record.compile_s is not None:

@@ -215,6 +215,8 @@ def implementation_views(source: Source) -> list[ImplConformance]:
         settings = " · ".join(
             part
             for part in (
+                report.framework,  # 'keras 3.15.1 (torch backend)', 'torch 2.13.0'
+                f"vs {report.reference.get('description')}" if report.reference.get("description") else "",
                 report.dtype,
                 f"autocast {report.autocast}" if report.autocast else "",
                 report.device,
