@@ -106,3 +106,18 @@ def test_peak_is_measured_per_dtype_and_attached() -> None:
 def test_threads_are_validated() -> None:
     with pytest.raises(ValueError):
         run_benchmarks(CASES[:1], [get_backend("torch-native")], "cpu", FAST, threads=0, measure_peak=False)
+
+
+def test_a_float64_case_of_an_implementation_without_float64_is_skipped_with_the_reason() -> None:
+    from lstm_bench.bench.registry import ImplBackend
+    from lstm_bench.capabilities import Feature
+    from lstm_bench.loader import load_impl
+
+    impl = ImplBackend(load_impl("torch.nn:LSTM", Kind.LSTM, unsupported=[Feature.FLOAT64]))
+    cases = [Case(Kind.LSTM, Workload.FORWARD, 3, 4, 2, 3, dtype) for dtype in ("float32", "float64")]
+    run = run_benchmarks(cases, [impl], "cpu", FAST, 1, 0, False)
+    by_dtype = {r.dtype: r for r in run.records}
+    assert by_dtype["float32"].status == "ok"
+    assert by_dtype["float64"].status == "skipped" and "float64 unsupported" in (
+        by_dtype["float64"].reason or ""
+    )

@@ -179,6 +179,11 @@ class ImplBackend(Backend):
     def prepare(self, case: Case, device: str, seed: int) -> Prepared:
         import torch
 
+        from lstm_bench.capabilities import Feature
+
+        if case.dtype == "float64" and not self.impl.capabilities.supports(Feature.FLOAT64):
+            support = self.impl.capabilities.get(Feature.FLOAT64)  # unsupported is a skip, not an error
+            raise BackendUnavailable(f"float64 {support.describe() if support else 'unsupported'}")
         torch.manual_seed(seed)
         module = self.impl.make(
             case.input_size, case.hidden_size, dtype=torch_dtype(case.dtype), device=device
