@@ -81,6 +81,17 @@ def test_jax_backend_lstm_passes_in_float32() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_jax_backend_declares_float64_unsupported_and_bench_skips_it() -> None:
+    pytest.importorskip("jax", reason="Keras on JAX needs the jax extra")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "OMP_NUM_THREADS": "1"}
+    code = (
+        "from lstm_bench.loader import load_impl; from lstm_bench.capabilities import Feature; "
+        "c = load_impl('keras.layers:LSTM').capabilities.get(Feature.FLOAT64); print(c.supported, c.source)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["False", "declared"], done.stdout + done.stderr  # Keras on JAX: float32 compute
+
+
 def test_results_name_the_framework() -> None:
     from lstm_bench.environment import capture_environment
 

@@ -20,6 +20,7 @@ fail them; ``LSTM`` and ``GRU`` on the torch backend take a pure-torch path and 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -91,6 +92,13 @@ class KerasRecurrent(AdapterModule):
     @classmethod
     def framework(cls) -> FrameworkInfo:
         return keras_framework()
+
+    @classmethod
+    def declared_capabilities(cls) -> Capabilities:
+        """On the JAX backend Keras computes float64 in float32 (module docstring): float64 unsupported there."""
+        if cls._backend() == "jax":
+            return dataclasses.replace(cls.capabilities, float64=False)
+        return cls.capabilities
 
     def _key(self, dtype: torch.dtype) -> tuple[type, int, int, Kind, torch.dtype, str, bool]:
         # one built Keras layer (and compiled JAX function) per class, size and dtype, outside nn.Module

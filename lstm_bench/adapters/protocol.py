@@ -145,6 +145,11 @@ class AdapterModule(nn.Module):
     capabilities: ClassVar[Capabilities] = Capabilities()
     framework_info: ClassVar[FrameworkInfo] = FrameworkInfo("unknown", "")
 
+    @classmethod
+    def declared_capabilities(cls) -> Capabilities:
+        """What this layer supports here (``capabilities``; a subclass may depend on the framework's backend)."""
+        return cls.capabilities
+
     def __init__(
         self, input_size: int, hidden_size: int, batch_first: bool = False, nonlinearity: str = "tanh"
     ) -> None:
@@ -261,7 +266,7 @@ class AdapterClass:
     def __init__(self, cls: type[AdapterModule]) -> None:
         self.cls = cls
         self.kind = cls.kind
-        self.capabilities = cls.capabilities
+        self.capabilities = cls.declared_capabilities()
 
     def framework(self) -> FrameworkInfo:
         return self.cls.framework()

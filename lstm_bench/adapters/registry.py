@@ -39,7 +39,7 @@ class BuiltinAdapter:
     @property
     def capabilities(self) -> Capabilities:
         """The adapter class's capabilities (imports the framework)."""
-        return self.load_class().capabilities
+        return self.load_class().declared_capabilities()
 
     def load_class(self) -> type[AdapterModule]:
         if self.requires == "keras":
