@@ -85,3 +85,17 @@ def test_tiny_sweep_reproducibility_pass(capsys: pytest.CaptureFixture[str], scr
     assert "stability sections identical (times and hosts aside): True" in out and out.rstrip().endswith(
         "PASS"
     )
+
+
+def test_cpu_time_drift_prints_every_workload_in_three_passes(
+    capsys: pytest.CaptureFixture[str], script: ModuleType
+) -> None:
+    path = SCRIPT.parent / "cpu_time_drift.py"
+    spec = importlib.util.spec_from_file_location("cpu_time_drift", path)
+    assert spec is not None and spec.loader is not None
+    drift = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(drift)
+    assert drift.main(["--reps", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[0].strip() for line in lines[1:]] == list(drift.workloads())
+    assert all("quiet again" in line and "load" in line for line in lines[1:])
