@@ -89,7 +89,9 @@ def test_jax_backend_declares_float64_unsupported_and_bench_skips_it() -> None:
         "c = load_impl('keras.layers:LSTM').capabilities.get(Feature.FLOAT64); print(c.supported, c.source)"
     )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    assert done.stdout.split() == ["False", "declared"], done.stdout + done.stderr  # Keras on JAX: float32 compute
+    assert done.stdout.split() == ["False", "declared"], (
+        done.stdout + done.stderr
+    )  # Keras on JAX: float32 compute
 
 
 def test_results_name_the_framework() -> None:

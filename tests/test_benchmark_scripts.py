@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from bench_scripts import load_script
 
 from lstm_bench.bench.paired import Speedup
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "ratio_under_load.py"
 
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ratio_under_load", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ratio_under_load"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("ratio_under_load")
 
 
 def _s(ratio: float) -> Speedup:
@@ -70,16 +62,7 @@ def test_tiny_end_to_end_pass_reports_every_ratio_in_both_conditions(
 
 def test_tiny_sweep_reproducibility_pass(capsys: pytest.CaptureFixture[str], script: ModuleType) -> None:
     """benchmarks/sweep_reproducibility.py --tiny: the same sweep quiet and beside the load, compared."""
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "sweep_reproducibility", SCRIPT.parent / "sweep_reproducibility.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
+    module = load_script("sweep_reproducibility")
     assert module.main(["--tiny"]) == 0
     out = capsys.readouterr().out
     assert "stability sections identical (times and hosts aside): True" in out and out.rstrip().endswith(
@@ -90,11 +73,7 @@ def test_tiny_sweep_reproducibility_pass(capsys: pytest.CaptureFixture[str], scr
 def test_cpu_time_drift_prints_every_workload_in_three_passes(
     capsys: pytest.CaptureFixture[str], script: ModuleType
 ) -> None:
-    path = SCRIPT.parent / "cpu_time_drift.py"
-    spec = importlib.util.spec_from_file_location("cpu_time_drift", path)
-    assert spec is not None and spec.loader is not None
-    drift = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(drift)
+    drift = load_script("cpu_time_drift")
     assert drift.main(["--reps", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("  ")[0].strip() for line in lines[1:]] == list(drift.workloads())

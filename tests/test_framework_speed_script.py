@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "framework_speed.py"
+from bench_scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("framework_speed", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["framework_speed"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("framework_speed")
 
 
 def test_rows_come_from_adapted_records_with_their_interval(script: ModuleType) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import subprocess
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from bench_scripts import load_script
 
 from lstm_bench.cli import main
 from lstm_bench.conformance.accuracy import Accuracy, scaled_errors, summarise, worst_and_median
@@ -209,13 +209,7 @@ REPO = Path(__file__).resolve().parent.parent
 def test_calibration_script_prints_the_table_and_fitted_constants(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "precision_calibration", REPO / "benchmarks/precision_calibration.py"
-    )
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, script)  # dataclasses look their module up there
-    spec.loader.exec_module(script)
+    script = load_script("precision_calibration")
     argv = [
         "--dtypes",
         "bfloat16",
