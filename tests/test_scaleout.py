@@ -254,15 +254,44 @@ class StuckPool(Executor):
         return self.futures[-1]
 
 
+class InterruptedPool(StuckPool):
+    """A stuck pool that presses Ctrl-C 0.1 s after the last of ``jobs`` was submitted (run_jobs is waiting).
+
+    A watchdog finishes the futures after 20 s, so a Ctrl-C that went unnoticed fails the test
+    instead of hanging the run.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        super().__init__()
+        self.jobs, self.sent_at, self.broken = jobs, 0.0, False
+        self.watchdog = threading.Timer(20.0, self.unblock)
+        self.watchdog.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        if self.broken:  # retries after the watchdog fail at once, so run_jobs returns
+            future.set_exception(RuntimeError("Ctrl-C was not noticed"))
+        elif len(self.futures) == self.jobs:
+            self.sent_at = time.monotonic() + 0.1
+            threading.Timer(0.1, ctrl_c).start()
+        return future
+
+    def unblock(self) -> None:
+        self.broken = True
+        for future in self.futures:
+            if not future.done():
+                future.set_exception(RuntimeError("Ctrl-C was not noticed"))
+
+
 def test_ctrl_c_cancels_every_outstanding_job_and_propagates() -> None:
-    pool = StuckPool()
-    timer = threading.Timer(0.3, ctrl_c)
-    timer.start()
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        run_jobs(square, range(5), pool)
-    assert time.monotonic() - started < 0.9, "interrupted at once, not at the next poll"
-    assert len(pool.futures) == 5 and all(f.cancelled() for f in pool.futures)
+    pool = InterruptedPool(5)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_jobs(square, range(5), pool)
+        assert time.monotonic() - pool.sent_at < 0.6, "interrupted at once, not at the next poll"
+        assert len(pool.futures) == 5 and all(f.cancelled() for f in pool.futures)
+    finally:
+        pool.watchdog.cancel()
 
 
 def test_an_exception_in_a_progress_callback_also_cancels() -> None:
