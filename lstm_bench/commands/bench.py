@@ -69,8 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads",
         type=int,
         default=None,
-        help="torch intra-op threads (default: 1 on the CPU, where ratios then survive other load; "
-        "torch's current setting on a GPU)",
+        help="torch intra-op threads (default: 1 on the CPU, timed on CPU time, steadier beside other "
+        "load; torch's current setting on a GPU)",
     )
     parser.add_argument(
         "--min-time",
