@@ -29,7 +29,7 @@ within O(δ·|f''|) of each other and of the true derivative, so it still fails.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -196,34 +196,44 @@ def _spread(per_sample: Tensor, layout: Layout) -> dict[str, Tensor]:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _perturbed(
+    module: nn.Module, kind: Kind, inputs: Inputs, eps: float, name: str, fixed: Mapping[str, Tensor]
+) -> Iterator[tuple[Tensor, Tensor] | None]:
+    """Per entry of parameter ``name``, in order: the flat outputs at +eps and -eps, or None for an
+    entry held at 0 (``fixed_zeros``: not a parameter of the layer, so its column is zero).
+    The entry is restored after each pair; call under ``torch.no_grad()``."""
+    param = parameters(module)[name]
+    saved = param.detach().clone()
+    held = fixed.get(name)
+    for k in range(param.numel()):
+        index = unravel(k, param.shape)
+        if held is not None and bool(held[index]):
+            yield None
+            continue
+        param[index] = saved[index] + eps
+        y_plus = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
+        param[index] = saved[index] - eps
+        y_minus = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
+        param[index] = saved[index]
+        yield y_plus, y_minus
+
+
 def numeric_parameter_jacobian(
     module: nn.Module, kind: Kind, inputs: Inputs, eps: float, names: Sequence[str] | None = None
 ) -> dict[str, Tensor]:
     """{name: (B·M, numel)} by central differences, perturbing one parameter entry at a time."""
-    params, fixed = parameters(module), fixed_zeros(module)
+    fixed = fixed_zeros(module)
     found: dict[str, Tensor] = {}
     with torch.no_grad():
-        for name in names or list(params):
-            param = params[name]
-            saved = param.detach().clone()
-            columns = []
-            zero = None
-            if name in fixed:  # entries held at 0 are not parameters of the layer: no column
-                zero = torch.zeros_like(
-                    flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
-                )
-            for k in range(param.numel()):
-                index = unravel(k, param.shape)
-                if zero is not None and bool(fixed[name][index]):
-                    columns.append(zero)
-                    continue
-                param[index] = saved[index] + eps
-                y_plus = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
-                param[index] = saved[index] - eps
-                y_minus = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
-                param[index] = saved[index]
-                columns.append((y_plus - y_minus) / (2 * eps))
-            found[name] = torch.stack(columns, dim=1)  # (B·M, numel)
+        y0 = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
+        for name in names or list(parameters(module)):
+            found[name] = torch.stack(
+                [
+                    torch.zeros_like(y0) if pair is None else (pair[0] - pair[1]) / (2 * eps)
+                    for pair in _perturbed(module, kind, inputs, eps, name, fixed)
+                ],
+                dim=1,
+            )  # (B·M, numel)
     return found
 
 
@@ -231,28 +241,16 @@ def one_sided_parameter_jacobians(
     module: nn.Module, kind: Kind, inputs: Inputs, eps: float, names: Sequence[str]
 ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
     """({name: forward (B·M, numel)}, {name: backward (B·M, numel)}) one-sided differences."""
-    params, fixed = parameters(module), fixed_zeros(module)
+    fixed = fixed_zeros(module)
     forward: dict[str, Tensor] = {}
     backward: dict[str, Tensor] = {}
     with torch.no_grad():
         y0 = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
         for name in names:
-            param = params[name]
-            saved = param.detach().clone()
             fwd, bwd = [], []
-            for k in range(param.numel()):
-                index = unravel(k, param.shape)
-                if name in fixed and bool(fixed[name][index]):  # held at 0 (see numeric_parameter_jacobian)
-                    fwd.append(torch.zeros_like(y0))
-                    bwd.append(torch.zeros_like(y0))
-                    continue
-                param[index] = saved[index] + eps
-                y_plus = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
-                param[index] = saved[index] - eps
-                y_minus = flat_outputs(module, kind, inputs.x, inputs.h0, inputs.c0).reshape(-1)
-                param[index] = saved[index]
-                fwd.append((y_plus - y0) / eps)
-                bwd.append((y0 - y_minus) / eps)
+            for pair in _perturbed(module, kind, inputs, eps, name, fixed):
+                fwd.append(torch.zeros_like(y0) if pair is None else (pair[0] - y0) / eps)
+                bwd.append(torch.zeros_like(y0) if pair is None else (y0 - pair[1]) / eps)
             forward[name], backward[name] = torch.stack(fwd, dim=1), torch.stack(bwd, dim=1)
     return forward, backward
 
