@@ -104,8 +104,8 @@ def measure(args: argparse.Namespace) -> dict[str, Speedup]:
 
 def _run_phase_records() -> list[BenchmarkRecord]:
     """The records of ``lstm-bench run --profile quick``'s benchmark phase (the same function ``run`` calls)."""
+    from lstm_bench.orchestration.context import RUN_SIZES, RunContext, RunOptions
     from lstm_bench.orchestration.phases import bench_phase
-    from lstm_bench.orchestration.pipeline import RUN_SIZES, RunContext, RunOptions
     from lstm_bench.progress import PhaseProgress
 
     ctx = RunContext(RunOptions(profile="quick"), RUN_SIZES["quick"], {})

@@ -13,14 +13,8 @@ import report_docs as docs
 from lstm_bench.cli import main
 from lstm_bench.formatting import fmt_clock
 from lstm_bench.orchestration import publish
-from lstm_bench.orchestration.pipeline import (
-    Phase,
-    PhaseOutput,
-    PhaseUnavailable,
-    RunContext,
-    RunOptions,
-    run_pipeline,
-)
+from lstm_bench.orchestration.context import Phase, PhaseOutput, PhaseUnavailable, RunContext, RunOptions
+from lstm_bench.orchestration.pipeline import run_pipeline
 from lstm_bench.progress import PhaseProgress
 
 ENV = docs.ENVIRONMENT
@@ -175,8 +169,8 @@ def test_progress_is_quiet_off_a_terminal() -> None:
 
 def test_parallel_phases_use_the_scaleout_executor() -> None:
     """Conformance and the sweep run on scale-out's executors (one job runner for every command)."""
+    from lstm_bench.orchestration.context import RUN_SIZES
     from lstm_bench.orchestration.phases import _executor
-    from lstm_bench.orchestration.pipeline import RUN_SIZES
     from lstm_bench.scaleout.executors import LocalPool
 
     def ctx(**options: Any) -> RunContext:
@@ -195,8 +189,8 @@ def test_run_sweeps_are_budgeted_in_steps_with_the_wall_clock_only_a_cap(
     monkeypatch: pytest.MonkeyPatch, profile: str
 ) -> None:
     """The run's sweep is ``stability.budgets.RUN_SWEEPS[profile]``: a binding step budget on one thread."""
+    from lstm_bench.orchestration.context import RUN_SIZES
     from lstm_bench.orchestration.phases import stability_phase
-    from lstm_bench.orchestration.pipeline import RUN_SIZES
     from lstm_bench.stability.budgets import RUN_SWEEPS
 
     seen: list[Any] = []
@@ -224,8 +218,8 @@ def test_every_impl_is_loaded_once_per_run(monkeypatch: pytest.MonkeyPatch) -> N
     """The phases share the run's loaded --impl implementations; none loads one again."""
     import lstm_bench.loader
     from lstm_bench.kinds import Kind
+    from lstm_bench.orchestration.context import RUN_SIZES
     from lstm_bench.orchestration.phases import _kinds, implementations
-    from lstm_bench.orchestration.pipeline import RUN_SIZES
 
     real = lstm_bench.loader.load_impl
     loads: list[str] = []

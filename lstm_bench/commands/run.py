@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from lstm_bench.loader import load_impl, parse_kind
-    from lstm_bench.orchestration.pipeline import RunOptions, run_pipeline
+    from lstm_bench.orchestration.context import RunOptions
+    from lstm_bench.orchestration.pipeline import run_pipeline
     from lstm_bench.orchestration.summary import print_summary
     from lstm_bench.report.inputs import load_document
 

@@ -32,7 +32,6 @@ from lstm_bench.orchestration.context import (
     PhaseUnavailable,
     RunContext,
     RunOptions,
-    RunSize,
 )
 from lstm_bench.orchestration.publish import publish_report
 from lstm_bench.progress import PhaseProgress
@@ -41,17 +40,7 @@ if TYPE_CHECKING:
     from lstm_bench.documents import ResultsDocument
     from lstm_bench.gate.result import Comparison
 
-__all__ = [
-    "RUN_SIZES",
-    "Phase",
-    "PhaseOutput",
-    "PhaseUnavailable",
-    "RunContext",
-    "RunOptions",
-    "RunOutcome",
-    "RunSize",
-    "run_pipeline",
-]
+__all__ = ["RunOutcome", "run_pipeline"]  # the run's types live in orchestration.context
 
 
 @dataclass
