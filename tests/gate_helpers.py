@@ -3,8 +3,10 @@ timing samples and the benchmark case the document tests compare."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
@@ -29,3 +31,25 @@ def scipy_stats() -> ModuleType:
 def lognormal_samples(median: float, seed: int, n: int = 60, sigma: float = 0.02) -> tuple[float, ...]:
     """``n`` seeded per-call times around ``median`` (log-normal with relative spread ``sigma``)."""
     return tuple(float(x) for x in np.random.default_rng(seed).lognormal(math.log(median), sigma, n))
+
+
+class Machine:
+    """A clock that moves only when a workload runs; ``noise(i)`` scales the i-th call of a workload."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._start = 0.0
+
+    def start(self) -> None:
+        self._start = self.now
+
+    def stop(self) -> float:
+        return self.now - self._start
+
+    def workload(self, cost: float, noise: Callable[[int], float] = lambda i: 1.0) -> Callable[[], None]:
+        calls = itertools.count()
+
+        def run() -> None:
+            self.now += cost * noise(next(calls))
+
+        return run

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gate_helpers import CASE, lognormal_samples
+from gate_helpers import CASE, Machine, lognormal_samples
 
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import Backend, Prepared
@@ -99,18 +99,6 @@ def test_report_view_shows_inconclusive_rows() -> None:
 # --------------------------------------------------------------------------------------------
 # bench --baseline-impl: the sequential A/B command
 # --------------------------------------------------------------------------------------------
-
-
-class Machine:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._start = 0.0
-
-    def start(self) -> None:
-        self._start = self.now
-
-    def stop(self) -> float:
-        return self.now - self._start
 
 
 class NoisyBackend(Backend):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pytest
-from gate_helpers import scipy_stats
+from gate_helpers import Machine, scipy_stats
 
 from lstm_bench.bench.stats import binomial_half_cdf, median_ci_rank
 from lstm_bench.bench.timer import Timer, TimerSettings
@@ -169,28 +168,6 @@ def test_sequential_verdict_stops_at_the_first_decision() -> None:
 # --------------------------------------------------------------------------------------------
 # The driver on a simulated clock
 # --------------------------------------------------------------------------------------------
-
-
-class Machine:
-    """A clock that moves only when a workload runs; ``noise(i)`` scales the i-th call of a workload."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._start = 0.0
-
-    def start(self) -> None:
-        self._start = self.now
-
-    def stop(self) -> float:
-        return self.now - self._start
-
-    def workload(self, cost: float, noise: Callable[[int], float] = lambda i: 1.0) -> Callable[[], None]:
-        calls = itertools.count()
-
-        def run() -> None:
-            self.now += cost * noise(next(calls))
-
-        return run
 
 
 def test_gate_sequential_decides_a_clear_slowdown_at_the_first_look() -> None:
