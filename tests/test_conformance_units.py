@@ -145,7 +145,11 @@ def test_render_lines() -> None:
     report = ConformanceReport("a:B", "lstm", "quick", "float64", "cpu", 0, 1.0, (_result(),))
     assert render_report(report).endswith("a:B: 0 passed, 1 failed, 0 skipped in 1.0 s")
     raised = Counterexample({}, Outcome.failure("raised RuntimeError: no primitive"), "snippet")
-    line = check_line(CheckResult("ranges.hidden", "fail", 0.3, 1, math.inf, counterexample=raised))
+    line = check_line(
+        CheckResult(
+            "ranges.hidden", "fail", 0.3, 1, math.inf, reason=raised.outcome.detail, counterexample=raised
+        )
+    )
     assert "raised RuntimeError" in line and "inf" not in line  # no error figure: what it raised
 
 

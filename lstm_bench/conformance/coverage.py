@@ -90,9 +90,7 @@ def layout_line(report: ConformanceReport) -> str:
 
 def _cause(result: CheckResult) -> str:
     """The implementation's exception a failure reports ('raised IndexError: ...'), or ''."""
-    detail = result.reason
-    marker = detail.find("raised ")
-    return detail[marker:] if marker >= 0 else ""
+    return f"raised {result.raised}" if result.raised else ""
 
 
 def root_causes(report: ConformanceReport) -> list[tuple[str, tuple[str, ...]]]:

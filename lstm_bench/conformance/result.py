@@ -204,6 +204,12 @@ class CheckResult:
         return self.status != "fail"
 
     @property
+    def raised(self) -> str:
+        """The implementation's exception a failure reports ('IndexError: ...'), or '' for any other result."""
+        marker = self.reason.find("raised ")  # search.py words it 'raised Type: message'
+        return self.reason[marker + len("raised ") :] if self.status == "fail" and marker >= 0 else ""
+
+    @property
     def headroom(self) -> tuple[float, str] | None:
         """How close to failing it came: (worst error / bound, 'bound' | 'tolerance'), or None.
 
