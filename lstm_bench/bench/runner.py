@@ -165,6 +165,15 @@ def _with_speedups(records: list[BenchmarkRecord], confidence: float) -> list[Be
     ]
 
 
+def default_threads(device: str) -> int | None:
+    """The torch threads a benchmark runs on unless told: 1 on the CPU, torch's own setting (None) on a GPU.
+
+    One thread measures the code rather than the machine (``torch.utils.benchmark`` defaults to
+    one too), and, timed on process CPU time, it is not slowed by other processes' load.
+    """
+    return 1 if device.split(":")[0] == "cpu" else None
+
+
 def run_benchmarks(
     cases: Sequence[Case],
     backends: Sequence[Backend],

@@ -177,7 +177,7 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     """Run the grid, print the table and warnings; exit 1 when a workload raised."""
     from lstm_bench.bench.registry import DEFAULT_BACKENDS, resolve_backends
-    from lstm_bench.bench.runner import run_benchmarks
+    from lstm_bench.bench.runner import default_threads, run_benchmarks
     from lstm_bench.bench.suites import get_suite, select
     from lstm_bench.bench.table import format_peaks, format_table
     from lstm_bench.bench.timer import TimerSettings, clock_for_device
@@ -217,8 +217,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = TimerSettings(min_time_s=args.min_time)
     cpu = args.device.split(":")[0] == "cpu"
-    if args.threads is None and cpu:
-        args.threads = 1  # torch.utils.benchmark's default too: one thread measures the code, not the machine
+    if args.threads is None:
+        args.threads = default_threads(args.device)
     executor = executor_from_args(args)
     if executor is not None:
         with executor:

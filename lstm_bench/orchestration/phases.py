@@ -201,6 +201,7 @@ def bench_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     try:
         from lstm_bench.bench import DEFAULT_BACKENDS, TimerSettings, get_suite, run_benchmarks
         from lstm_bench.bench.registry import ImplBackend, resolve_backends
+        from lstm_bench.bench.runner import default_threads
     except ImportError as exc:
         raise PhaseUnavailable(f"lstm_bench.bench is not available ({exc})") from None
 
@@ -212,9 +213,7 @@ def bench_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
         backends,
         ctx.options.device,
         TimerSettings().scaled(ctx.profile.bench_scale),
-        threads=1
-        if ctx.options.device.split(":")[0] == "cpu"
-        else None,  # as bench: ratios that survive load
+        threads=default_threads(ctx.options.device),  # as bench
         seed=ctx.options.seed,
         progress=lambda done, total, label: progress.update(done, total, label),
         suite=suite.name,
