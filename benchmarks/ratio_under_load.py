@@ -10,8 +10,9 @@ What runs: ``bench.runner.run_benchmarks`` on the quick suite with the default b
 (numpy-ref, torch-ref, torch-native: what ``bench`` runs) and ``orchestration.phases.bench_phase``
 with the quick run profile (what ``run`` runs), first quietly, then with the load process
 running; the load is stopped as soon as the loaded pass ends. Prints one row per ratio: quiet
-ratio [interval], loaded ratio [interval], and |loaded / quiet - 1|; exit 0 when every row is
-within the tolerance, 1 otherwise. Like ``bench`` on the CPU, it times at 1 torch thread on
+ratio [interval], loaded ratio [interval], |loaded / quiet - 1| with the range the two intervals
+allow, and a verdict: ok when even that range is within the tolerance, FAIL when all of it is
+beyond (or a ratio is missing), inconclusive otherwise; exit 0 when every row is ok, 1 otherwise. Like ``bench`` on the CPU, it times at 1 torch thread on
 process CPU time (``--cpu-timing auto``); ``--threads 2 --cpu-timing wall`` shows how ratios of
 multi-threaded runs move beside load (OpenMP threads spin waiting for a core). Run it alone on
 the machine (the "quiet" pass must be quiet)::
@@ -128,31 +129,56 @@ class Row:
             return None
         return abs(self.loaded.ratio / self.quiet.ratio - 1.0)
 
+    @property
+    def change_bounds(self) -> tuple[float, float] | None:
+        """(smallest, largest) |loaded / quiet - 1| the two intervals allow (None when a ratio is missing)."""
+        q, l = self.quiet, self.loaded
+        if q is None or l is None:
+            return None
+        largest = max(l.high / q.low, q.high / l.low) - 1.0
+        smallest = max(l.low / q.high - 1.0, q.low / l.high - 1.0, 0.0)
+        return smallest, largest
+
+    def verdict(self, tolerance: float) -> str:
+        """'ok' when even the intervals' extremes are within ``tolerance``, 'FAIL' when even their closest
+        points are beyond it (or a ratio is missing), else 'inconclusive': the point change alone decides nothing."""
+        bounds = self.change_bounds
+        if bounds is None:
+            return "FAIL"
+        smallest, largest = bounds
+        if largest <= tolerance:
+            return "ok"
+        return "FAIL" if smallest > tolerance else "inconclusive"
+
 
 def compare(
     quiet: dict[str, Speedup], loaded: dict[str, Speedup], tolerance: float
 ) -> tuple[list[Row], bool]:
-    """One row per ratio of either pass; passes when every ratio is in both and changed by at most ``tolerance``."""
+    """One row per ratio of either pass; passes when every row's verdict is 'ok' (``Row.verdict``)."""
     names = list(dict.fromkeys([*quiet, *loaded]))
     rows = [Row(name, quiet.get(name), loaded.get(name)) for name in names]
-    ok = bool(rows) and all(r.change is not None and r.change <= tolerance for r in rows)
+    ok = bool(rows) and all(r.verdict(tolerance) == "ok" for r in rows)
     return rows, ok
 
 
 def format_rows(rows: Sequence[Row], tolerance: float) -> str:
-    """The table: ratio quiet [interval], loaded [interval], relative change, verdict."""
-    header = ("ratio vs torch-native", "quiet", "beside load", "change", "")
+    """The table: ratio quiet [interval], loaded [interval], relative change [what the intervals allow], verdict."""
+    header = ("ratio vs torch-native", "quiet", "beside load", "change [possible]", "")
     body = []
     for r in rows:
-        change = r.change
-        verdict = "ok" if change is not None and change <= tolerance else "FAIL"
+        change, bounds = r.change, r.change_bounds
+        shown = (
+            "-"
+            if change is None or bounds is None
+            else f"{100 * change:.1f}% [{100 * bounds[0]:.1f}, {100 * bounds[1]:.1f}]"
+        )
         body.append(
             (
                 r.name,
                 r.quiet.text() if r.quiet else "missing",
                 r.loaded.text() if r.loaded else "missing",
-                "-" if change is None else f"{100 * change:.1f}%",
-                verdict,
+                shown,
+                r.verdict(tolerance),
             )
         )
     widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
@@ -206,9 +232,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, ok = compare(quiet, loaded, args.tolerance)
     print(format_rows(rows, args.tolerance))
     worst = max((r.change for r in rows if r.change is not None), default=None)
-    verdict = "PASS" if ok else "FAIL"
+    verdicts = [r.verdict(args.tolerance) for r in rows]
+    verdict = "PASS" if ok else ("FAIL" if "FAIL" in verdicts else "INCONCLUSIVE")
     spread = "-" if worst is None else f"{100 * worst:.1f}%"
-    print(f"{verdict}: {len(rows)} ratios, largest change {spread} (tolerance {100 * args.tolerance:.0f}%)")
+    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("ok", "inconclusive", "FAIL"))
+    print(
+        f"{verdict}: {len(rows)} ratios ({counts}), largest change {spread} (tolerance {100 * args.tolerance:.0f}%)"
+    )
     if args.json:
         document: dict[str, Any] = {
             "tolerance": args.tolerance,
@@ -221,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "quiet": r.quiet.to_dict() if r.quiet else None,
                     "loaded": r.loaded.to_dict() if r.loaded else None,
                     "change": r.change,
+                    "change_bounds": r.change_bounds,
+                    "verdict": r.verdict(args.tolerance),
                 }
                 for r in rows
             ],

@@ -17,8 +17,8 @@ def script() -> ModuleType:
     return load_script("ratio_under_load")
 
 
-def _s(ratio: float) -> Speedup:
-    return Speedup("torch-native", ratio, ratio * 0.95, ratio * 1.05, 0.96, 20)
+def _s(ratio: float, spread: float = 0.005) -> Speedup:
+    return Speedup("torch-native", ratio, ratio * (1 - spread), ratio * (1 + spread), 0.96, 20)
 
 
 def test_every_ratio_must_stay_within_the_tolerance(script: ModuleType) -> None:
@@ -26,11 +26,20 @@ def test_every_ratio_must_stay_within_the_tolerance(script: ModuleType) -> None:
     rows, ok = script.compare(quiet, {"bench: a": _s(0.54), "bench: b": _s(1.9)}, 0.10)
     assert ok and [round(r.change, 6) for r in rows] == [0.08, 0.05]
     rows, ok = script.compare(quiet, {"bench: a": _s(0.56), "bench: b": _s(2.0)}, 0.10)
-    assert not ok and round(rows[0].change, 6) == 0.12
+    assert not ok and round(rows[0].change, 6) == 0.12 and rows[0].verdict(0.10) == "FAIL"
     rows, ok = script.compare(quiet, {"bench: a": _s(0.5)}, 0.10)  # a ratio missing under load fails
     assert not ok and rows[1].change is None
     table = script.format_rows(rows, 0.10)
-    assert "0.50x [0.47, 0.53]" in table and "missing" in table and "FAIL" in table
+    assert "0.50x [0.50, 0.50]" in table and "missing" in table and "FAIL" in table
+
+
+def test_a_change_the_intervals_cannot_place_is_inconclusive_not_ok(script: ModuleType) -> None:
+    # 0.50 -> 0.52 is a 4% change, but intervals of +-5% allow anything from 0% to 15%
+    rows, ok = script.compare({"bench: a": _s(0.50, 0.05)}, {"bench: a": _s(0.52, 0.05)}, 0.10)
+    assert not ok and rows[0].verdict(0.10) == "inconclusive"
+    smallest, largest = rows[0].change_bounds
+    assert smallest == 0.0 and largest == pytest.approx(0.52 * 1.05 / (0.50 * 0.95) - 1)
+    assert "inconclusive" in script.format_rows(rows, 0.10)
 
 
 def test_tiny_end_to_end_pass_reports_every_ratio_in_both_conditions(
@@ -56,8 +65,11 @@ def test_tiny_end_to_end_pass_reports_every_ratio_in_both_conditions(
     row = data["rows"][0]
     assert row["quiet"]["baseline"] == row["loaded"]["baseline"] == "torch-native"
     assert row["change"] == pytest.approx(abs(row["loaded"]["ratio"] / row["quiet"]["ratio"] - 1))
-    assert code == (0 if data["ok"] else 1) and data["ok"] == (row["change"] <= 0.10)
-    assert ("PASS" if data["ok"] else "FAIL") in capsys.readouterr().out
+    low, high = row["change_bounds"]
+    assert low <= row["change"] <= high
+    assert code == (0 if data["ok"] else 1) and data["ok"] == (row["verdict"] == "ok") == (high <= 0.10)
+    expected = {"ok": "PASS", "inconclusive": "INCONCLUSIVE", "FAIL": "FAIL"}[row["verdict"]]
+    assert expected in capsys.readouterr().out
 
 
 def test_tiny_sweep_reproducibility_pass(capsys: pytest.CaptureFixture[str], script: ModuleType) -> None:
