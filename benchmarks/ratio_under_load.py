@@ -19,6 +19,7 @@ the machine (the "quiet" pass must be quiet)::
 
     flock /tmp/lstm-bench-measure.lock python benchmarks/ratio_under_load.py            # ~2-3 min
     flock /tmp/lstm-bench-measure.lock python benchmarks/ratio_under_load.py --quick    # ~40 s, LSTM only
+    flock /tmp/lstm-bench-measure.lock python benchmarks/ratio_under_load.py --control  # both passes quiet
 """
 
 from __future__ import annotations
@@ -209,6 +210,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--tolerance", type=float, default=0.10, help="largest relative change (default 0.10)"
     )
     parser.add_argument("--load-threads", type=int, default=2, help="threads of the GEMM load (default 2)")
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="no load in the second pass either: how far two quiet passes differ (the machine's floor)",
+    )
     parser.add_argument("--json", metavar="PATH", help="write both passes' ratios here")
     args = parser.parse_args(argv)
     if args.quick:
@@ -222,13 +228,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     before = machine_load()
     print(f"quiet pass (load average {before.load_average})", file=sys.stderr)
     quiet = measure(args)
-    with gemm_load(args.load_threads, seconds=1800.0):
+    if args.control:
         during = machine_load()
-        print(
-            f"pass beside a {args.load_threads}-thread GEMM load (load average {during.load_average})",
-            file=sys.stderr,
-        )
+        print(f"second quiet pass, the control (load average {during.load_average})", file=sys.stderr)
         loaded = measure(args)
+    else:
+        with gemm_load(args.load_threads, seconds=1800.0):
+            during = machine_load()
+            print(
+                f"pass beside a {args.load_threads}-thread GEMM load (load average {during.load_average})",
+                file=sys.stderr,
+            )
+            loaded = measure(args)
     rows, ok = compare(quiet, loaded, args.tolerance)
     print(format_rows(rows, args.tolerance))
     worst = max((r.change for r in rows if r.change is not None), default=None)

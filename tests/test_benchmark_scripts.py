@@ -90,3 +90,11 @@ def test_cpu_time_drift_prints_every_workload_in_three_passes(
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("  ")[0].strip() for line in lines[1:]] == list(drift.workloads())
     assert all("quiet again" in line and "load" in line for line in lines[1:])
+
+
+def test_the_control_compares_two_quiet_passes(script: ModuleType, tmp_path: Path) -> None:
+    out = tmp_path / "control.json"
+    argv = ["--kind", "lstm", "--workload", "latency", "--min-time", "0.01", "--no-run-phase", "--control"]
+    code = script.main([*argv, "--json", str(out)])
+    data = json.loads(out.read_text())
+    assert [row["verdict"] for row in data["rows"]] and code == (0 if data["ok"] else 1)
