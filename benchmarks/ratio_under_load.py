@@ -10,9 +10,10 @@ What runs: ``bench.runner.run_benchmarks`` on the quick suite with the default b
 (numpy-ref, torch-ref, torch-native: what ``bench`` runs) and ``orchestration.phases.bench_phase``
 with the quick run profile (what ``run`` runs), first quietly, then with the load process
 running; the load is stopped as soon as the loaded pass ends. Prints one row per ratio: quiet
-ratio [interval], loaded ratio [interval], |loaded / quiet - 1| with the range the two intervals
-allow, and a verdict: ok when even that range is within the tolerance, FAIL when all of it is
-beyond (or a ratio is missing), inconclusive otherwise; exit 0 when every row is ok, 1 otherwise. Like ``bench`` on the CPU, it times at 1 torch thread on
+ratio [interval], loaded ratio [interval], |loaded / quiet - 1| with the range its interval
+allows (the two ratios' intervals combined in quadrature on the log scale: ``Row.change_bounds``),
+and a verdict: ok when even that range is within the tolerance, FAIL when all of it is beyond (or
+a ratio is missing), inconclusive otherwise; exit 0 when every row is ok, 1 otherwise. Like ``bench`` on the CPU, it times at 1 torch thread on
 process CPU time (``--cpu-timing auto``); ``--threads 2 --cpu-timing wall`` shows how ratios of
 multi-threaded runs move beside load (OpenMP threads spin waiting for a core). Run it alone on
 the machine (the "quiet" pass must be quiet)::
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -132,17 +134,27 @@ class Row:
 
     @property
     def change_bounds(self) -> tuple[float, float] | None:
-        """(smallest, largest) |loaded / quiet - 1| the two intervals allow (None when a ratio is missing)."""
+        """(smallest, largest) |loaded / quiet - 1| in the change's interval (None when a ratio is missing).
+
+        On the log scale the change is d = ln(loaded / quiet); each ratio's interval gives a
+        half-width h = the larger of ln(high / ratio) and ln(ratio / low), and the two passes are
+        independent, so d's interval is d +- sqrt(h_quiet^2 + h_loaded^2) (two 95% intervals
+        combined in quadrature: about 95% for the change, where adding the half-widths would
+        claim ~99.5% and call most rows inconclusive).
+        """
         q, l = self.quiet, self.loaded
         if q is None or l is None:
             return None
-        largest = max(l.high / q.low, q.high / l.low) - 1.0
-        smallest = max(l.low / q.high - 1.0, q.low / l.high - 1.0, 0.0)
+        d = math.log(l.ratio / q.ratio)
+        h = math.hypot(_half_width(q), _half_width(l))
+        low, high = math.exp(d - h) - 1.0, math.exp(d + h) - 1.0
+        largest = max(abs(low), abs(high))
+        smallest = 0.0 if low <= 0.0 <= high else min(abs(low), abs(high))
         return smallest, largest
 
     def verdict(self, tolerance: float) -> str:
-        """'ok' when even the intervals' extremes are within ``tolerance``, 'FAIL' when even their closest
-        points are beyond it (or a ratio is missing), else 'inconclusive': the point change alone decides nothing."""
+        """'ok' when the whole interval of the change is within ``tolerance``, 'FAIL' when all of it is
+        beyond (or a ratio is missing), else 'inconclusive': the point change alone decides nothing."""
         bounds = self.change_bounds
         if bounds is None:
             return "FAIL"
@@ -150,6 +162,11 @@ class Row:
         if largest <= tolerance:
             return "ok"
         return "FAIL" if smallest > tolerance else "inconclusive"
+
+
+def _half_width(s: Speedup) -> float:
+    """The larger log distance from the ratio to an end of its interval."""
+    return max(math.log(s.high / s.ratio), math.log(s.ratio / s.low))
 
 
 def compare(

@@ -23,7 +23,15 @@ _COMMON = {
 
 
 def register_hypothesis_profiles() -> None:
-    """Register the three profiles with Hypothesis (idempotent)."""
-    settings.register_profile("dev", max_examples=10, **_COMMON)  # type: ignore[arg-type]
-    settings.register_profile("ci", max_examples=25, derandomize=True, **_COMMON)  # type: ignore[arg-type]
-    settings.register_profile("thorough", max_examples=300, **_COMMON)  # type: ignore[arg-type]
+    """Register the three profiles with Hypothesis (idempotent).
+
+    Each profile's parent is Hypothesis's own "default" profile, named explicitly: without a
+    parent, ``register_profile`` inherits from the *current* default, which after
+    ``load_profile("ci")`` is the previous "ci" itself, so every registration would add a link
+    to a chain that Hypothesis walks recursively (a RecursionError after ~1000 checks in one
+    process).
+    """
+    base = settings.get_profile("default")
+    settings.register_profile("dev", parent=base, max_examples=10, **_COMMON)  # type: ignore[arg-type]
+    settings.register_profile("ci", parent=base, max_examples=25, derandomize=True, **_COMMON)  # type: ignore[arg-type]
+    settings.register_profile("thorough", parent=base, max_examples=300, **_COMMON)  # type: ignore[arg-type]

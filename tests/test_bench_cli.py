@@ -68,6 +68,7 @@ def test_skipped_backends_are_listed(
         (["--impl", "nowhere_xyz:LSTM"], "cannot import module"),
         (["--min-time", "0"], "--min-time must be positive"),
         (["--threads", "0"], "--threads must be at least 1"),
+        (["--sweeps", "0"], "--sweeps must be at least 1"),
         (["--backends", "numpy-ref", "--dtype", "float32"], "nothing to run"),
     ],
 )

@@ -85,7 +85,12 @@ def test_records_statuses_and_sections() -> None:
     assert clock.stops > 0 and clock.starts - clock.stops == 3  # each raising block started, never stopped
     # case by case, all backends of a case in turn
     assert [r.case_key for r in run.records][:4] == [run.records[0].case_key] * 3 + [run.records[3].case_key]
-    assert progress[-1] == (len(progress) - 1, len(progress) - 1, "done")
+    total = progress[-1][1]
+    assert progress[-1] == (total, total, "done") and total == len(CASES) * run.sweeps
+    assert all(t == total for _, t, _ in progress) and [d for d, _, _ in progress] == sorted(
+        d for d, _, _ in progress
+    )
+    assert progress[0][2].startswith(f"{CASES[0].kind.value} {CASES[0].workload.value} {CASES[0].sizes}")
     sections = run.sections()
     assert set(sections) == {"benchmarks", "peak", "benchmark_run"}
     meta = sections["benchmark_run"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from types import ModuleType
 
@@ -38,8 +39,13 @@ def test_a_change_the_intervals_cannot_place_is_inconclusive_not_ok(script: Modu
     rows, ok = script.compare({"bench: a": _s(0.50, 0.05)}, {"bench: a": _s(0.52, 0.05)}, 0.10)
     assert not ok and rows[0].verdict(0.10) == "inconclusive"
     smallest, largest = rows[0].change_bounds
-    assert smallest == 0.0 and largest == pytest.approx(0.52 * 1.05 / (0.50 * 0.95) - 1)
+    half = math.hypot(math.log(1 / 0.95), math.log(1 / 0.95))  # the two intervals in quadrature (log scale)
+    assert smallest == 0.0 and largest == pytest.approx(1.04 * math.exp(half) - 1)
+    assert largest < 0.52 * 1.05 / (0.50 * 0.95) - 1  # narrower than the extremes of both intervals
     assert "inconclusive" in script.format_rows(rows, 0.10)
+    # the same 4% between intervals of +-1% is placed within 10%: ok
+    rows, ok = script.compare({"bench: a": _s(0.50, 0.01)}, {"bench: a": _s(0.52, 0.01)}, 0.10)
+    assert ok and rows[0].verdict(0.10) == "ok"
 
 
 def test_tiny_end_to_end_pass_reports_every_ratio_in_both_conditions(
@@ -98,3 +104,19 @@ def test_the_control_compares_two_quiet_passes(script: ModuleType, tmp_path: Pat
     code = script.main([*argv, "--json", str(out)])
     data = json.loads(out.read_text())
     assert [row["verdict"] for row in data["rows"]] and code == (0 if data["ok"] else 1)
+
+
+def test_spread_passes_summarizes_steps_between_neighbouring_passes(tmp_path: Path) -> None:
+    module = load_script("spread_passes")
+    summary = module.summarize([{"a": 1.0, "b": 2.0}, {"a": 1.2, "b": 2.0}, {"a": 1.14, "b": 2.1}], 0.10)
+    assert summary["rows"]["a"]["largest_step"] == pytest.approx(0.2)
+    assert summary["rows"]["a"]["spread"] == pytest.approx(0.2)
+    assert summary["rows"]["b"]["largest_step"] == pytest.approx(0.05)
+    assert summary["rows_beyond_tolerance"] == 1 and summary["worst_step"] == pytest.approx(0.2)
+    out = tmp_path / "spread.json"
+    argv = ["--plan", "Q,Q", "--kind", "rnn", "--min-time", "0.01", "--sweeps", "2", "--json", str(out)]
+    assert module.main(argv) == 0
+    data = json.loads(out.read_text())
+    assert data["plan"] == ["Q", "Q"] and set(data["results"]) == {"case after case", "spread over 2 sweeps"}
+    rows = data["results"]["spread over 2 sweeps"]["rows"]
+    assert rows and all(len(r["ratios"]) == 2 for r in rows.values())

@@ -255,3 +255,6 @@ def test_the_benchmark_notes_say_which_clock_and_how_many_threads_timed_them() -
     )
     document["benchmark_run"] = {"threads": 2, "clock": "wall", "warnings": []}
     assert "Timed on 2 torch threads, wall-clock time." in build_report([Source("run", document)]).bench_notes
+    document["benchmark_run"] = {"threads": 1, "clock": "process-cpu", "sweeps": 10, "warnings": []}
+    notes = " ".join(build_report([Source("run", document)]).bench_notes)
+    assert "spread over 10 sweeps of its window of cases" in notes

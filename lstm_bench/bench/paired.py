@@ -45,12 +45,17 @@ from typing import Any
 from lstm_bench.bench.stats import DEFAULT_CONFIDENCE, median_ci, quantile
 from lstm_bench.bench.timer import Measurement, Plan, ProcessTimeClock, Timer, WallClock, clock_name
 
-__all__ = ["MULTITHREADED", "PAIRED_BLOCK_S", "Speedup", "paired_speedup", "time_rounds"]
+__all__ = ["MULTITHREADED", "PAIRED_BLOCK_S", "CaseRounds", "Speedup", "paired_speedup", "time_rounds"]
 
 #: The shortest block of calls (seconds). Short blocks make many pairs, and most of them fit
 #: between two of the scheduler's time slices on a busy machine, so a pair hit by other load is
 #: one outlier among many rather than a share of every pair (the A/B gate's rounds are as short).
 PAIRED_BLOCK_S = 5e-4
+
+#: A visit after other work first runs untimed rounds: at least this many...
+REWARM_ROUNDS = 2
+#: ...and until every workload has run this long (seconds): caches and allocators warm again.
+REWARM_S = 5e-3
 
 #: CPU seconds per wall second above which a workload counts as running on several threads.
 MULTITHREADED = 1.25
@@ -123,15 +128,16 @@ def _calibrate(
     plans: dict[int, Plan],
     timer: Timer,
     out: list[Measurement | Exception | None],
-) -> tuple[dict[int, int], float]:
+) -> tuple[dict[int, int], dict[int, float], float]:
     """Calls per block from one untimed round of all workloads back to back (the same conditions for all).
 
     Warm-ups run one after another, so a load spike during one of them would make its blocks too
     short or too long; blocks of unequal length are hit unequally by the scheduler's time slices
     on a busy machine, which biases the ratios. One round of blocks sized from the warm-ups is
     run, and the per-call times it measured side by side size the blocks of the timed rounds.
-    Also returns the largest CPU-seconds per wall second of a block under a ``ProcessTimeClock``
-    (1.0 under other clocks): above ``MULTITHREADED``, a workload ran on several threads.
+    Also returns those per-call times and the largest CPU-seconds per wall second of a block
+    under a ``ProcessTimeClock`` (1.0 under other clocks): above ``MULTITHREADED``, a workload
+    ran on several threads.
     """
     calls = dict(zip(live, _block_calls([plans[i].per_call_estimate_s for i in live], timer), strict=True))
     measured: dict[int, float] = {}
@@ -148,73 +154,137 @@ def _calibrate(
             threads = max(threads, elapsed / clock.last_wall_s)
     alive = [i for i in live if out[i] is None]
     if not alive:
-        return calls, threads
-    return dict(zip(alive, _block_calls([measured[i] for i in alive], timer), strict=True)), threads
+        return calls, measured, threads
+    blocks = dict(zip(alive, _block_calls([measured[i] for i in alive], timer), strict=True))
+    return blocks, measured, threads
+
+
+class CaseRounds:
+    """The interleaved rounds of one case's workloads, taken in one or more visits.
+
+    ``start()`` warms every workload up and calibrates the blocks (``_calibrate``; a
+    multi-threaded case switches to wall time here); each ``visit(share)`` then times rounds
+    until every workload has ``share`` of its ``min_time_s`` and of its ``min_rounds``
+    (cumulative: the last visit asks for share 1, the full settings), at most ``max_rounds`` in
+    all. A visit after other work first runs one untimed block of each workload, so caches and
+    allocators are warm again before its rounds. ``results()`` gives one Measurement or
+    exception per workload; a workload that raises leaves the rotation.
+    """
+
+    def __init__(self, steps: Sequence[Callable[[], object]], timer: Timer) -> None:
+        self.steps = list(steps)
+        self.timer = timer
+        self.out: list[Measurement | Exception | None] = [None] * len(self.steps)
+        self.plans: dict[int, Plan] = {}
+        self.calls: dict[int, int] = {}
+        self.samples: dict[int, list[float]] = {}
+        self.spent: dict[int, float] = {}
+        self.live: list[int] = []
+        self.expected_rounds = 0  # rounds the settings ask for, from the calibration (0: nothing to time)
+
+    def start(self) -> None:
+        """Warm up and calibrate every workload (``Timer.plan``, then ``_calibrate``)."""
+        for index, step in enumerate(self.steps):
+            try:
+                self.plans[index] = self.timer.plan(step)
+            except Exception as exc:
+                self.out[index] = exc
+        live = sorted(self.plans)
+        if not live:
+            return
+        calls, per_call, threads = _calibrate(self.steps, live, self.plans, self.timer, self.out)
+        live = [i for i in live if self.out[i] is None]
+        if live and threads > MULTITHREADED:  # CPU time is not a speed on several threads
+            self.timer = Timer(self.timer.settings, WallClock())
+            calls, per_call, _ = _calibrate(self.steps, live, self.plans, self.timer, self.out)
+            live = [i for i in live if self.out[i] is None]
+        self.live, self.calls = live, calls
+        self.samples = {i: [] for i in live}
+        self.spent = dict.fromkeys(live, 0.0)
+        s = self.timer.settings
+        if live:
+            block = max(calls[i] * per_call.get(i, 0.0) for i in live)
+            wanted = math.ceil(s.min_time_s / block) if block > 0 else s.min_rounds
+            self.expected_rounds = min(s.max_rounds, max(s.min_rounds, wanted))
+
+    def visit(self, share: float = 1.0, rewarm: bool = False) -> None:
+        """Time rounds until every live workload has ``share`` of the settings' time and rounds."""
+        s = self.timer.settings
+        time_target = s.min_time_s * share
+        rounds_target = min(s.min_rounds, math.ceil(s.min_rounds * share - 1e-9))
+
+        def reached() -> bool:
+            rounds = len(self.samples[self.live[0]])
+            return rounds >= s.max_rounds or (
+                rounds >= rounds_target and min(self.spent[i] for i in self.live) >= time_target
+            )
+
+        if not self.live or reached():
+            return
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            if rewarm:
+                self._rewarm()
+            while self.live and not reached():
+                self._round(timed=True)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _rewarm(self) -> None:
+        """Untimed rounds, at least ``REWARM_ROUNDS`` and until every workload ran ``REWARM_S``."""
+        warm = dict.fromkeys(self.live, 0.0)
+        rounds = 0
+        while self.live and (rounds < REWARM_ROUNDS or min(warm[i] for i in self.live) < REWARM_S):
+            for index, elapsed in self._round(timed=False).items():
+                warm[index] += elapsed
+            rounds += 1
+
+    def _round(self, timed: bool) -> dict[int, float]:
+        """One block of each live workload, in the order 0..k-1 on even rounds and k-1..0 on odd ones."""
+        order = self.live if len(self.samples[self.live[0]]) % 2 == 0 else self.live[::-1]
+        times: dict[int, float] = {}
+        for index in order:
+            try:
+                elapsed = self.timer.time_block(self.steps[index], self.calls[index])
+            except Exception as exc:
+                self.out[index] = exc
+                continue
+            times[index] = elapsed
+            if timed:
+                self.spent[index] += elapsed
+                self.samples[index].append(elapsed / self.calls[index])
+        self.live = [i for i in self.live if self.out[i] is None]
+        return times
+
+    def results(self) -> list[Measurement | Exception]:
+        """One Measurement (the samples of every visit, in order) or exception per workload."""
+        name = clock_name(self.timer.clock)
+        final: list[Measurement | Exception] = []
+        for index, result in enumerate(self.out):
+            if result is not None:
+                final.append(result)
+            elif index in self.plans and index in self.samples:
+                plan = self.plans[index]
+                final.append(
+                    Measurement(
+                        tuple(self.samples[index]),
+                        self.calls[index],
+                        plan.warmup_calls,
+                        plan.warmup_s,
+                        plan.first_call_s,
+                        name,
+                    )
+                )
+            else:
+                final.append(RuntimeError("not timed"))
+        return final
 
 
 def time_rounds(steps: Sequence[Callable[[], object]], timer: Timer) -> list[Measurement | Exception]:
-    """Time ``steps`` in interleaved rounds (module docstring); one Measurement or exception per step."""
-    out: list[Measurement | Exception | None] = [None] * len(steps)
-    plans: dict[int, Plan] = {}
-    for index, step in enumerate(steps):
-        try:
-            plans[index] = timer.plan(step)
-        except Exception as exc:
-            out[index] = exc
-    live = sorted(plans)
-    if live:
-        calls, threads = _calibrate(steps, live, plans, timer, out)
-        live = [i for i in live if out[i] is None]
-        if live and threads > MULTITHREADED:  # CPU time is not a speed on several threads
-            timer = Timer(timer.settings, WallClock())
-            calls, _ = _calibrate(steps, live, plans, timer, out)
-            live = [i for i in live if out[i] is None]
-        samples = _rounds(steps, live, calls, timer, out)
-        name = clock_name(timer.clock)
-        for index in live:
-            if out[index] is None:
-                plan = plans[index]
-                out[index] = Measurement(
-                    tuple(samples[index]),
-                    calls[index],
-                    plan.warmup_calls,
-                    plan.warmup_s,
-                    plan.first_call_s,
-                    name,
-                )
-    return [m if m is not None else RuntimeError("not timed") for m in out]
-
-
-def _rounds(
-    steps: Sequence[Callable[[], object]],
-    live: list[int],
-    calls: dict[int, int],
-    timer: Timer,
-    out: list[Measurement | Exception | None],
-) -> dict[int, list[float]]:
-    """The timed rounds; a step that raises gets its exception in ``out`` and leaves the rotation."""
-    s = timer.settings
-    samples: dict[int, list[float]] = {i: [] for i in live}
-    spent = dict.fromkeys(live, 0.0)
-    running = list(live)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for r in range(s.max_rounds):
-            if not running:
-                break
-            if r >= s.min_rounds and min(spent[i] for i in running) >= s.min_time_s:
-                break
-            for index in running if r % 2 == 0 else running[::-1]:
-                try:
-                    elapsed = timer.time_block(steps[index], calls[index])
-                except Exception as exc:
-                    out[index] = exc
-                    continue
-                spent[index] += elapsed
-                samples[index].append(elapsed / calls[index])
-            running = [i for i in running if out[i] is None]
-    finally:
-        if enabled:
-            gc.enable()
-    return samples
+    """Time ``steps`` in interleaved rounds in one visit (module docstring); one Measurement or exception each."""
+    rounds = CaseRounds(steps, timer)
+    rounds.start()
+    rounds.visit()
+    return rounds.results()

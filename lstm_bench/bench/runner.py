@@ -1,10 +1,13 @@
 """Run a grid of cases on a set of backends and return records: the engine behind ``lstm-bench bench``.
 
 Order of work: fix the thread count; sample the machine's load; measure the GEMM peak of every
-dtype in the grid; then, case by case, time every backend of that case in the same interleaved
-rounds (``paired.time_rounds``: round i holds one block of each backend, order reversed every
-other round), so each backend's speed-up over torch-native is the median of paired ratios
-(``record.speedup``, with its interval) and between-run drift cancels; sample the load again. A backend that
+dtype in the grid; then, window of cases by window (``spread.windows``), prepare every backend of
+every case in it and time them: each case's backends in the same interleaved rounds
+(``paired.CaseRounds``: round i holds one block of each backend, order reversed every other
+round), the rounds of each case divided into visits spread over sweeps of the window
+(``spread.time_cases``), so each backend's speed-up over torch-native is the median of paired
+ratios (``record.speedup``, with its interval), drift within a pair cancels and an episode of a
+slower machine moves a ratio only by the share of its visits it covers; sample the load again. A backend that
 cannot run here gives ``skipped`` records with its reason; a workload that raises gives an
 ``error`` record with the message; Ctrl-C propagates (nothing is written by this module).
 """
@@ -18,12 +21,13 @@ from typing import Any
 
 from lstm_bench.bench.flops import FLOP_MODEL
 from lstm_bench.bench.load import MachineLoad, machine_load
-from lstm_bench.bench.paired import paired_speedup, time_rounds
+from lstm_bench.bench.paired import paired_speedup
 from lstm_bench.bench.peak import PeakResult, measure_gemm_peak
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import BASELINE, Backend, BackendUnavailable, Prepared
 from lstm_bench.bench.section import BenchmarkConditions, BenchmarkSection
-from lstm_bench.bench.timer import BlockClock, Timer, TimerSettings, clock_for_device, clock_name
+from lstm_bench.bench.spread import SPREAD_VISITS, time_cases, windows
+from lstm_bench.bench.timer import BlockClock, Measurement, Timer, TimerSettings, clock_for_device, clock_name
 from lstm_bench.bench.workloads import Case
 
 #: progress(done, total, label): called before each unit of work and once at the end (done == total).
@@ -46,6 +50,7 @@ class BenchmarkRun:
     wall_s: float
     seed: int
     clock: str = "wall"  # the run's block clock; a record's own ``clock`` says when its case used wall time
+    sweeps: int = 1  # each case's rounds spread over this many sweeps of its window (``bench.spread``)
 
     def section(self) -> BenchmarkSection:
         """The run as the results document's benchmark part (records, peaks, conditions)."""
@@ -59,6 +64,7 @@ class BenchmarkRun:
                 "seed": self.seed,
                 "timer": self.settings.to_dict(),
                 "clock": self.clock,
+                "sweeps": self.sweeps,
                 "load_before": self.load_before.to_dict(),
                 "load_after": self.load_after.to_dict(),
                 "wall_s": self.wall_s,
@@ -89,27 +95,18 @@ def _prepare(backend: Backend, case: Case, device: str, seed: int, common: dict[
         return BenchmarkRecord.for_case(backend.name, case, device, status="error", reason=reason, **common)
 
 
-def _time_case(
+def _prepare_case(
     case: Case,
     backends: Sequence[Backend],
     device: str,
-    timer: Timer,
     seed: int,
     threads: int,
     reasons: dict[str, str | None],
-    report: ProgressFn,
-    first: int,
-    total: int,
-) -> list[BenchmarkRecord]:
-    """Every backend of one case, timed in the same interleaved rounds (``paired.time_rounds``)."""
+) -> tuple[list[BenchmarkRecord | None], list[tuple[int, Backend, Prepared]]]:
+    """Every backend of one case prepared: records for those skipped or failing, and the workloads to time."""
     out: list[BenchmarkRecord | None] = []
     timed: list[tuple[int, Backend, Prepared]] = []
     for k, backend in enumerate(backends):
-        report(
-            first + k,
-            total,
-            f"{case.kind.value} {case.workload.value} {case.sizes} {case.dtype} {backend.name}",
-        )
         common: dict[str, Any] = {
             "threads": threads,
             "impl": backend.impl_spec,
@@ -127,7 +124,19 @@ def _time_case(
         out.append(prepared if isinstance(prepared, BenchmarkRecord) else None)
         if not isinstance(prepared, BenchmarkRecord):
             timed.append((k, backend, prepared))
-    measured = time_rounds([p.step for _, _, p in timed], timer)
+    return out, timed
+
+
+def _case_records(
+    case: Case,
+    device: str,
+    threads: int,
+    out: list[BenchmarkRecord | None],
+    timed: list[tuple[int, Backend, Prepared]],
+    measured: Sequence[Measurement | Exception],
+    confidence: float,
+) -> list[BenchmarkRecord]:
+    """The records of one case from its measurements, each with its paired speed-up."""
     for (k, backend, prepared), m in zip(timed, measured, strict=True):
         common = {"threads": threads, "impl": backend.impl_spec, "framework": backend.framework}
         if isinstance(m, Exception):
@@ -148,8 +157,43 @@ def _time_case(
             clock=m.clock,
             **common,
         )
-    records = [r for r in out if r is not None]
-    return _with_speedups(records, timer.settings.confidence)
+    return _with_speedups([r for r in out if r is not None], confidence)
+
+
+def _time_window(
+    cases: Sequence[tuple[Case, list[Backend]]],
+    device: str,
+    timer: Timer,
+    seed: int,
+    threads: int,
+    reasons: dict[str, str | None],
+    sweeps: int,
+    report: Callable[[int, str], None],
+) -> list[BenchmarkRecord]:
+    """The cases of one window, their rounds spread over ``sweeps`` sweeps (``spread.time_cases``).
+
+    ``report(slot, label)``: slot ``sweep * len(cases) + position`` of ``sweeps * len(cases)``.
+    """
+    prepared = [_prepare_case(case, mine, device, seed, threads, reasons) for case, mine in cases]
+    sweeps = sweeps if len(cases) > 1 else 1  # visits of a lone case would follow each other
+    position: dict[int, int] = {}
+
+    def on_visit(index: int, sweep: int) -> None:
+        forward = sweep % 2 == 0
+        position[index] = index if forward else len(cases) - 1 - index
+        case = cases[index][0]
+        label = f"{case.kind.value} {case.workload.value} {case.sizes} {case.dtype}"
+        report(
+            sweep * len(cases) + position[index],
+            label if sweeps == 1 else f"{label} (sweep {sweep + 1}/{sweeps})",
+        )
+
+    groups = [[p.step for _, _, p in timed] for _, timed in prepared]
+    measured = time_cases(groups, timer, sweeps, on_visit)
+    records: list[BenchmarkRecord] = []
+    for (case, _), (out, timed), results in zip(cases, prepared, measured, strict=True):
+        records += _case_records(case, device, threads, out, timed, results, timer.settings.confidence)
+    return records
 
 
 def _with_speedups(records: list[BenchmarkRecord], confidence: float) -> list[BenchmarkRecord]:
@@ -186,14 +230,19 @@ def run_benchmarks(
     suite: str = "custom",
     clock: BlockClock | None = None,
     cpu_timing: str = "auto",
+    sweeps: int = SPREAD_VISITS,
 ) -> BenchmarkRun:
     """Time every supported (case, backend) pair on ``device`` with ``threads`` torch threads (restored after).
 
     ``clock`` replaces the device's clock; without it, CPU blocks are timed as ``cpu_timing``
     says (``timer.clock_for_device``: 'auto' is process CPU time at one thread, wall time on more).
+    Each case's rounds are spread over ``sweeps`` visits of its window of cases
+    (``bench.spread``; 1: case after case).
     """
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
+    if sweeps < 1:
+        raise ValueError(f"sweeps must be >= 1, got {sweeps}")
     from lstm_bench.threads import torch_threads
 
     with torch_threads(threads) as used:
@@ -201,7 +250,7 @@ def run_benchmarks(
             settings or TimerSettings(),
             clock or clock_for_device(device, cpu_timing=cpu_timing, threads=used),
         )
-        return _run(cases, backends, device, timer, used, seed, measure_peak, progress, suite)
+        return _run(cases, backends, device, timer, used, seed, measure_peak, progress, suite, sweeps)
 
 
 def _run(
@@ -214,13 +263,14 @@ def _run(
     measure_peak: bool,
     progress: ProgressFn | None,
     suite: str,
+    sweeps: int,
 ) -> BenchmarkRun:
     started = time.perf_counter()
     load_before = machine_load()
     reasons = {b.name: b.unavailable(device) for b in backends}
-    work = [(case, b) for case in cases for b in backends if b.supports(case, device)]
-    dtypes = sorted({case.dtype for case, _ in work}) if measure_peak else []
-    total = len(dtypes) + len(work)
+    runnable = [(case, mine) for case in cases if (mine := [b for b in backends if b.supports(case, device)])]
+    dtypes = sorted({case.dtype for case, _ in runnable}) if measure_peak else []
+    total = len(dtypes) + len(runnable) * sweeps
     report = progress or (lambda done, total, label: None)
 
     peaks: list[PeakResult] = []
@@ -231,13 +281,16 @@ def _run(
 
     records: list[BenchmarkRecord] = []
     done = len(dtypes)
-    for case in cases:
-        mine = [b for b in backends if b.supports(case, device)]
-        if not mine:
-            continue
-        timed = _time_case(case, mine, device, timer, seed, used_threads, reasons, report, done, total)
-        records += [r.with_peak(peak_of.get(case.dtype)) for r in timed]
-        done += len(mine)
+    footprints = [case.footprint_bytes * len(mine) for case, mine in runnable]
+    for window in windows(footprints):
+        members = [runnable[i] for i in window]
+
+        def slot(k: int, label: str, first: int = done) -> None:
+            report(first + k, total, label)
+
+        timed = _time_window(members, device, timer, seed, used_threads, reasons, sweeps, slot)
+        records += [r.with_peak(peak_of.get(r.dtype or "")) for r in timed]
+        done += len(members) * sweeps
     report(total, total, "done")
 
     load_after = machine_load()
@@ -258,4 +311,5 @@ def _run(
         wall_s=time.perf_counter() - started,
         seed=seed,
         clock=clock_name(timer.clock),
+        sweeps=sweeps,
     )

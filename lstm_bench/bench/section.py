@@ -48,7 +48,14 @@ class BenchmarkConditions:
         if not isinstance(clock, str):
             return None
         on = f" on {threads} torch thread{'s' if threads != 1 else ''}" if isinstance(threads, int) else ""
-        return f"Timed{on}, {CLOCK_MEANINGS.get(clock, clock)}."
+        sweeps = self.details.get("sweeps")
+        spread = (
+            f" Each case's rounds were spread over {sweeps} sweeps of its window of cases, so a ratio"
+            " samples the whole run rather than one stretch of it."
+            if isinstance(sweeps, int) and sweeps > 1
+            else ""
+        )
+        return f"Timed{on}, {CLOCK_MEANINGS.get(clock, clock)}.{spread}"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BenchmarkConditions:

@@ -84,6 +84,17 @@ class Case:
             self.kind, self.workload.value, self.steps, self.batch, self.input_size, self.hidden_size
         )
 
+    @property
+    def footprint_bytes(self) -> int:
+        """Bytes one backend keeps alive for this case (a lower estimate).
+
+        Inputs ``B T I`` plus parameters and their gradients ``2 G H (I + H + 2)`` (G gate blocks),
+        at the dtype's item size: what the bench holds while it times several cases together.
+        """
+        itemsize = 8 if self.dtype == "float64" else 4
+        parameters = self.kind.gate_count * self.hidden_size * (self.input_size + self.hidden_size + 2)
+        return itemsize * (self.batch * self.steps * self.input_size + 2 * parameters)
+
     def with_dtype(self, dtype: str) -> Case:
         """The same case in another dtype."""
         return replace(self, dtype=dtype)

@@ -31,6 +31,8 @@ def _split(values: list[str] | None) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``bench``."""
+    from lstm_bench.bench.spread import SPREAD_VISITS
+
     parser.add_argument(
         "--impl",
         action="append",
@@ -78,6 +80,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         metavar="SECONDS",
         help="measured time per benchmark (default 0.5 s)",
+    )
+    parser.add_argument(
+        "--sweeps",
+        type=int,
+        default=SPREAD_VISITS,
+        metavar="N",
+        help=f"spread each case's rounds over N sweeps of the suite (default {SPREAD_VISITS}; 1: case after case)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and inputs (default 0)")
     parser.add_argument(
@@ -154,7 +163,8 @@ def _check_choices(values: list[str], allowed: tuple[str, ...], flag: str) -> li
 class _Progress:
     """``run_benchmarks``'s progress callback shown as ``PhaseProgress`` lines: the GEMM peak, then the benchmarks."""
 
-    def __init__(self) -> None:
+    def __init__(self, benchmarks: int) -> None:
+        self.benchmarks = benchmarks  # (case, backend) pairs: the units count case visits instead
         self.phase = ""
         self.line: PhaseProgress | None = None
 
@@ -166,7 +176,9 @@ class _Progress:
             self.line = None
             if phase != "done":
                 note = (
-                    "measuring the GEMM peak" if phase == "GEMM peak" else f"timing {total - done} benchmarks"
+                    "measuring the GEMM peak"
+                    if phase == "GEMM peak"
+                    else f"timing {self.benchmarks} benchmarks"
                 )
                 self.line = PhaseProgress(phase, total, note=note)
             self.phase = phase
@@ -200,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     if args.json:
         check_writable("--json", args.json)
+    if args.sweeps < 1:
+        raise UsageError(f"--sweeps must be at least 1, got {args.sweeps}")
     suite = get_suite(args.suite, args.device, kinds)
     cases = select(suite.cases, [Workload(w) for w in workloads] if workloads else None, dtypes)
     if args.baseline_impl:
@@ -231,10 +245,11 @@ def run(args: argparse.Namespace) -> int:
         args.threads,
         args.seed,
         not args.no_peak,
-        _Progress(),
+        _Progress(sum(1 for c in cases for b in backends if b.supports(c, args.device))),
         suite.name,
         None if cpu else clock_for_device(args.device, args.cuda_timing),
         args.cpu_timing,
+        args.sweeps,
     )
     threads = f"{result.threads} thread{'s' if result.threads != 1 else ''}"
     print(f"suite {suite.name}: {suite.description}; device {args.device}, {threads}, clock {result.clock}")
@@ -283,6 +298,7 @@ def _run_on_cluster(
         args.cuda_timing,
         kind=kinds[0] if kinds and len(kinds) == 1 else None,
         cpu_timing=args.cpu_timing,
+        sweeps=args.sweeps,
     )
     print(f"suite {suite.name}: {suite.description}; device {args.device}; {result.executor}")
     for host in result.host_runs:

@@ -59,7 +59,7 @@ RUN_SIZES: dict[str, RunSize] = {
         sweep="quick",
         stability_cap_seconds=300.0,
         bench="quick",
-        bench_scale=0.5,
+        bench_scale=2.0,  # 1 s per benchmark: ratios with intervals of a few percent
     ),
     "default": RunSize(
         name="default",
@@ -68,7 +68,7 @@ RUN_SIZES: dict[str, RunSize] = {
         sweep="default",
         stability_cap_seconds=900.0,
         bench="quick",
-        bench_scale=0.6,
+        bench_scale=1.0,
     ),
     "full": RunSize(
         name="full",

@@ -23,6 +23,7 @@ from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import Backend, resolve_backends
 from lstm_bench.bench.runner import BenchmarkRun, run_benchmarks
 from lstm_bench.bench.section import BenchmarkConditions, BenchmarkSection
+from lstm_bench.bench.spread import SPREAD_VISITS
 from lstm_bench.bench.timer import TimerSettings, clock_for_device
 from lstm_bench.bench.workloads import Case
 from lstm_bench.kinds import Kind
@@ -48,6 +49,7 @@ class GridShare:
     suite: str
     cuda_timing: str = "events"
     cpu_timing: str = "auto"
+    sweeps: int = SPREAD_VISITS  # each case's rounds spread over this many sweeps of its window
 
 
 def run_share(share: GridShare) -> BenchmarkRun:
@@ -69,6 +71,7 @@ def run_share(share: GridShare) -> BenchmarkRun:
         share.suite,
         clock,
         share.cpu_timing,
+        share.sweeps,
     )
 
 
@@ -153,6 +156,7 @@ def run_grid(
     kind: Kind | None = None,
     on_progress: Callable[[RunProgress], None] | None = None,
     cpu_timing: str = "auto",
+    sweeps: int = SPREAD_VISITS,
 ) -> GridRun:
     """Time the grid on ``executor``'s hosts, one share per host (see the module docstring).
 
@@ -177,6 +181,7 @@ def run_grid(
             suite,
             cuda_timing,
             cpu_timing,
+            sweeps,
         )
         for i in range(count)
     ]
