@@ -23,7 +23,6 @@ from lstm_bench.reference.gru_variants import gru_reset_before
 from lstm_bench.reference.interop import to_numpy
 from lstm_bench.reference.torch_ref import GRU, GRUResetBefore
 
-IMPLS = Path(__file__).parent / "impls"
 ORIGINAL = "adapters.variants:OriginalGRUAdapter"
 #: Checks that compare with a reference (the ones the declared variant decides).
 REFERENCE_CHECKS = (
@@ -36,10 +35,7 @@ REFERENCE_CHECKS = (
     "contract.large_hidden",
 )
 
-
-@pytest.fixture(autouse=True)
-def _impls_importable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.syspath_prepend(str(IMPLS))
+pytestmark = pytest.mark.usefixtures("impls_on_path")  # tests/impls importable (conftest)
 
 
 def _weights_and_inputs(seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:

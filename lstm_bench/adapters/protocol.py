@@ -174,9 +174,7 @@ class AdapterModule(nn.Module):
         }
         for name, shape in shapes.items():
             self.register_parameter(name, nn.Parameter(torch.empty(shape).uniform_(-bound, bound)))
-        with torch.no_grad():
-            for name, mask in self.fixed_zeros().items():
-                getattr(self, name).masked_fill_(mask, 0.0)
+        zero_fixed(self)  # entries the layer cannot represent start at 0
 
     def fixed_zeros(self) -> dict[str, Tensor]:
         """Parameter entries the layer cannot represent, held at 0: {name: bool mask}.

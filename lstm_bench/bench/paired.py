@@ -36,14 +36,21 @@ which clock each case used.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lstm_bench.bench.stats import DEFAULT_CONFIDENCE, median_ci, quantile
-from lstm_bench.bench.timer import Measurement, Plan, ProcessTimeClock, Timer, WallClock, clock_name
+from lstm_bench.bench.timer import (
+    Measurement,
+    Plan,
+    ProcessTimeClock,
+    Timer,
+    WallClock,
+    clock_name,
+    gc_paused,
+)
 
 __all__ = ["MULTITHREADED", "PAIRED_BLOCK_S", "CaseRounds", "Speedup", "paired_speedup", "time_rounds"]
 
@@ -221,16 +228,11 @@ class CaseRounds:
 
         if not self.live or reached():
             return
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             if rewarm:
                 self._rewarm()
             while self.live and not reached():
                 self._round(timed=True)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _rewarm(self) -> None:
         """Untimed rounds, at least ``REWARM_ROUNDS`` and until every workload ran ``REWARM_S``."""

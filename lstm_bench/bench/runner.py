@@ -82,6 +82,11 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
     return f"{type(exc).__name__}: {text[:limit]}"
 
 
+def _record_fields(backend: Backend, threads: int) -> dict[str, Any]:
+    """The fields every record of ``backend`` carries, whatever its status."""
+    return {"threads": threads, "impl": backend.impl_spec, "framework": backend.framework}
+
+
 def _prepare(backend: Backend, case: Case, device: str, seed: int, common: dict[str, Any]) -> Any:
     """The backend's prepared workload for ``case``, or the skipped / error record that replaces it."""
     try:
@@ -107,11 +112,7 @@ def _prepare_case(
     out: list[BenchmarkRecord | None] = []
     timed: list[tuple[int, Backend, Prepared]] = []
     for k, backend in enumerate(backends):
-        common: dict[str, Any] = {
-            "threads": threads,
-            "impl": backend.impl_spec,
-            "framework": backend.framework,
-        }
+        common = _record_fields(backend, threads)
         reason = reasons[backend.name]
         if reason is not None:
             out.append(
@@ -138,7 +139,7 @@ def _case_records(
 ) -> list[BenchmarkRecord]:
     """The records of one case from its measurements, each with its paired speed-up."""
     for (k, backend, prepared), m in zip(timed, measured, strict=True):
-        common = {"threads": threads, "impl": backend.impl_spec, "framework": backend.framework}
+        common = _record_fields(backend, threads)
         if isinstance(m, Exception):
             reason = f"workload raised {_one_line(m)}"
             out[k] = BenchmarkRecord.for_case(
@@ -176,15 +177,13 @@ def _time_window(
     """
     prepared = [_prepare_case(case, mine, device, seed, threads, reasons) for case, mine in cases]
     sweeps = sweeps if len(cases) > 1 else 1  # visits of a lone case would follow each other
-    position: dict[int, int] = {}
 
     def on_visit(index: int, sweep: int) -> None:
-        forward = sweep % 2 == 0
-        position[index] = index if forward else len(cases) - 1 - index
+        position = index if sweep % 2 == 0 else len(cases) - 1 - index  # odd sweeps run backwards
         case = cases[index][0]
         label = f"{case.kind.value} {case.workload.value} {case.sizes} {case.dtype}"
         report(
-            sweep * len(cases) + position[index],
+            sweep * len(cases) + position,
             label if sweeps == 1 else f"{label} (sweep {sweep + 1}/{sweeps})",
         )
 

@@ -91,7 +91,7 @@ class Case:
         Inputs ``B T I`` plus parameters and their gradients ``2 G H (I + H + 2)`` (G gate blocks),
         at the dtype's item size: what the bench holds while it times several cases together.
         """
-        itemsize = 8 if self.dtype == "float64" else 4
+        itemsize = int(torch_dtype(self.dtype).itemsize)  # the one dtype map (``lstm_bench.dtypes``)
         parameters = self.kind.gate_count * self.hidden_size * (self.input_size + self.hidden_size + 2)
         return itemsize * (self.batch * self.steps * self.input_size + 2 * parameters)
 
