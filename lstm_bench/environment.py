@@ -51,6 +51,13 @@ def load_average() -> tuple[float, float, float] | None:
         return None
 
 
+def torch_framework() -> str:
+    """'torch 2.13.0': how reports name torch as the framework that computed a layer."""
+    import torch
+
+    return f"torch {torch.__version__}"
+
+
 def loaded_frameworks() -> str | None:
     """Other frameworks already imported to compute adapted layers (lstm_bench.adapters), e.g.
     'keras 3.15.1 (torch backend); jax 0.10.2', or None when only torch ran."""

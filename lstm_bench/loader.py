@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from lstm_bench import probe
 from lstm_bench.capabilities import Capabilities, Feature, declared, resolve
+from lstm_bench.environment import torch_framework
 from lstm_bench.errors import ImplementationLoadError
 from lstm_bench.kinds import Kind
 from lstm_bench.reference.gru_variants import GRU_RESET_AFTER
@@ -361,7 +362,7 @@ def load_impl(
         kind_source=source,
         preconditions=probe.preconditions(builder, resolved),
         gru_variant=adapter.capabilities.gru_variant if adapter is not None else GRU_RESET_AFTER,
-        framework=str(adapter.framework()) if adapter is not None else f"torch {torch.__version__}",
+        framework=str(adapter.framework()) if adapter is not None else torch_framework(),
         adapter_capabilities=adapter.capabilities.to_dict() if adapter is not None else {},
     )
 

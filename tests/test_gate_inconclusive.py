@@ -34,6 +34,27 @@ def _estimate(ratio: float, low: float, high: float, p: float) -> RatioEstimate:
     return RatioEstimate(ratio, low, high, 0.99, p, "test", False, 10, 10)
 
 
+def test_ab_command_shows_a_regression_with_its_confirmation(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = _command(monkeypatch, tmp_path, 1.2e-3, 0.01)  # +20%: decided at the first look, then confirmed
+    assert run() == 1
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith(CASE.key))
+    assert "16+16" in row and "REGRESSION" in row
+    data = json.loads((tmp_path / "ab.json").read_text())
+    (timing,) = data["timings"]
+    assert timing["pairs"] == 16 and timing["stopped"] == "decided"
+    assert timing["confirmation"] == {
+        "verdict": "regression", "pairs": 16, "agreeing": 16, "p_value": 0.5**16, "alpha": 0.05, "confirmed": True,
+    }  # fmt: skip
+    assert "confirmed on 16 fresh pairs, 16 slower" in timing["reason"]
+    back = Comparison.from_dict(data)
+    assert back.to_dict() == data
+    rows, _ = comparison_rows(back)
+    assert rows is not None and rows[0].change.endswith("16 pairs + 16 to confirm")
+
+
 @pytest.mark.parametrize(
     ("low", "high", "p", "verdict"),
     [

@@ -14,6 +14,8 @@ from lstm_bench.bench.timer import Timer, TimerSettings
 from lstm_bench.gate import interleave
 from lstm_bench.gate.interleave import Budget, gate_sequential, sequential_timing
 from lstm_bench.gate.sequential import (
+    CONFIRM_ALPHA,
+    confirm_change,
     decide_look,
     look_schedule,
     min_pairs_to_reject,
@@ -140,8 +142,8 @@ def _simulate(effect: float, trials: int, seed: int) -> dict[Verdict, int]:
     design = plan_design(0.01, 1024)
     rng = np.random.default_rng(seed)
     counts = dict.fromkeys(Verdict, 0)
-    for _ in range(trials):
-        _, result = sequential_verdict(math.log1p(effect) + _heavy_tailed(rng, 1024), design, 0.03)
+    for _ in range(trials):  # 2048: a change at the last look has its fresh pairs too
+        _, result = sequential_verdict(math.log1p(effect) + _heavy_tailed(rng, 2048), design, 0.03)
         assert result.verdict is not None
         counts[result.verdict] += 1
     return counts
@@ -161,8 +163,59 @@ def test_sequential_verdict_stops_at_the_first_decision() -> None:
     design = plan_design(0.01, 64)
     look, result = sequential_verdict(np.full(64, math.log(1.2)), design, 0.03)
     assert (look, result.verdict, result.estimate.n_candidate) == (0, Verdict.REGRESSION, 16)
+    assert result.confirmation is not None and result.confirmation.pairs == 16
     with pytest.raises(ValueError, match="first look needs 16"):
         sequential_verdict(np.zeros(3), design, 0.03)
+
+
+def test_confirm_change_is_the_exact_one_sided_sign_test() -> None:
+    # P(Binomial(16, 1/2) >= 12) = 2517 / 65536 = 0.0384 <= 0.05; >= 11: 0.105
+    twelve = np.r_[np.full(12, 0.1), np.full(4, -0.1)]
+    check = confirm_change(twelve, Verdict.REGRESSION)
+    assert check.p_value == pytest.approx(2517 / 65536) and check.confirmed and check.agreeing == 12
+    assert not confirm_change(np.r_[np.full(11, 0.1), np.full(5, -0.1)], Verdict.REGRESSION).confirmed
+    assert confirm_change(-twelve, Verdict.IMPROVEMENT).confirmed
+    assert not confirm_change(twelve, Verdict.IMPROVEMENT).confirmed  # the other direction: p ~ 0.99
+    assert confirm_change(np.zeros(16), Verdict.REGRESSION).p_value == 1.0  # ties carry no direction
+    assert check.alpha == CONFIRM_ALPHA
+    with pytest.raises(ValueError, match="only a regression or an improvement"):
+        confirm_change(twelve, Verdict.UNCHANGED)
+
+
+@pytest.mark.parametrize("agreeing", [0, 5, 12, 16])
+def test_confirm_change_matches_scipy_binomtest(agreeing: int) -> None:
+    sps = scipy_stats()
+    d = np.r_[np.full(agreeing, 0.1), np.full(16 - agreeing, -0.1)]
+    expected = sps.binomtest(agreeing, 16, 0.5, alternative="greater").pvalue
+    assert confirm_change(d, Verdict.REGRESSION).p_value == pytest.approx(expected)
+
+
+def _transient(rng: np.random.Generator, n: int, hit: int) -> np.ndarray:
+    """Identical code whose first ``hit`` pairs were all slowed by other load: +8% each, then 1% noise."""
+    d = 0.01 * rng.standard_normal(n)
+    d[:hit] = math.log(1.08) + 0.005 * rng.standard_normal(hit)
+    return d
+
+
+def test_a_transient_at_the_first_look_is_not_confirmed() -> None:
+    design = plan_design(0.01, 1024)
+    d = _transient(np.random.default_rng(0), 2048, 16)
+    # without the confirmation, the first look alone is a false regression
+    assert decide_look(d, design, 0, 0.03, final=False).verdict is Verdict.REGRESSION
+    look, result = sequential_verdict(d, design, 0.03)
+    assert result.verdict is Verdict.UNCHANGED and look >= 1
+    # a real +8% of the same size is confirmed at once
+    real = math.log(1.08) + 0.01 * np.random.default_rng(1).standard_normal(2048)
+    assert sequential_verdict(real, design, 0.03)[1].verdict is Verdict.REGRESSION
+
+
+def test_an_unconfirmed_change_at_the_last_look_is_inconclusive() -> None:
+    design = plan_design(0.01, 16)  # one look
+    d = _transient(np.random.default_rng(0), 32, 16)
+    look, result = sequential_verdict(d, design, 0.03)
+    assert (look, result.verdict) == (0, Verdict.INCONCLUSIVE)
+    assert result.confirmation is not None and not result.confirmation.confirmed
+    assert result.reason.startswith("cannot decide:") and "not confirmed on 16 fresh pairs" in result.reason
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,10 +233,14 @@ def test_gate_sequential_decides_a_clear_slowdown_at_the_first_look() -> None:
         max_slowdown=0.03,
     )
     assert outcome.result.verdict is Verdict.REGRESSION and outcome.stopped == "decided"
-    assert outcome.look == 0 and len(outcome.samples.baseline_s) == 16
+    # the first look's 16 pairs decide, the next 16 confirm
+    assert outcome.look == 0 and len(outcome.samples.baseline_s) == 32
     timing = sequential_timing("case", outcome, 0.03)
     assert timing.pairs == 16 and timing.design is not None and timing.estimate is not None
+    assert timing.confirmation is not None and timing.confirmation["pairs"] == 16
+    assert timing.confirmation["agreeing"] == 16 and timing.confirmation["confirmed"] is True
     assert timing.to_dict()["interval"] == [pytest.approx(1.2), pytest.approx(1.2)]
+    assert "confirmed on 16 fresh pairs, 16 slower" in timing.reason
 
 
 def test_gate_sequential_is_inconclusive_when_the_budget_is_spent() -> None:
@@ -227,6 +284,74 @@ def test_the_time_budget_is_a_cap_and_the_last_look_taken_is_final(monkeypatch: 
     n = outcome.design.looks[outcome.look]
     assert n < len(outcome.samples.baseline_s) < outcome.design.looks[outcome.look + 1]
     assert outcome.result.estimate.n_candidate == n
+
+
+def test_the_driver_filters_a_transient_and_keeps_the_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    machine = Machine()
+    rng = np.random.default_rng(0)
+    jitter_a, jitter_b = rng.lognormal(0.0, 0.01, 10**5), rng.lognormal(0.0, 0.01, 10**5)
+    start: list[float] = []
+
+    def transient(i: int) -> float:  # the candidate is slowed by 10% for its first 40 ms of pairs
+        if not start:
+            start.append(machine.now)
+        return float(jitter_b[i]) * (1.10 if machine.now - start[0] < 0.04 else 1.0)
+
+    timer = Timer(SETTINGS, machine)
+    outcome = gate_sequential(
+        machine.workload(1e-3, lambda i: float(jitter_a[i])),
+        machine.workload(1e-3, transient),
+        timer,
+        alpha=0.01,
+        max_slowdown=0.03,
+        budget=Budget(max_pairs=256),
+    )
+    assert outcome.unconfirmed and not any(c.confirmed for c in outcome.unconfirmed)  # looks 1 and 2 crossed
+    assert outcome.result.verdict is Verdict.UNCHANGED and outcome.look >= 1
+
+
+def test_a_confirmation_cut_by_the_time_budget_is_inconclusive(monkeypatch: pytest.MonkeyPatch) -> None:
+    machine = Machine()
+
+    class Clock:
+        @staticmethod
+        def perf_counter() -> float:
+            return machine.now
+
+    monkeypatch.setattr(interleave, "time", Clock)
+    plan_calls = 2  # Timer.plan's calls of each workload before pair 0
+
+    def baseline_noise(i: int) -> float:  # from pair 32 on the machine is 50x slower
+        return 50.0 if i - plan_calls >= 32 else 1.0
+
+    def candidate_noise(i: int) -> float:  # 20% slower but every 4th of the first 16 pairs faster, then equal
+        j = i - plan_calls
+        return 0.7 if j < 16 and j % 4 == 0 else (50.0 / 1.2 if j >= 32 else 1.0)
+
+    outcome = gate_sequential(
+        machine.workload(1e-3, baseline_noise),
+        machine.workload(1.2e-3, candidate_noise),
+        Timer(SETTINGS, machine),
+        alpha=0.01,
+        max_slowdown=0.03,
+        budget=Budget(max_pairs=1024, seconds=0.3),
+    )
+    assert outcome.look == 1 and outcome.stopped == "time budget"  # look 2 found the regression
+    assert (
+        outcome.result.verdict is Verdict.INCONCLUSIVE
+        and "not confirmed on 2 fresh pairs" in outcome.result.reason
+    )
+    assert len(outcome.samples.baseline_s) == 34
+    # the first look and its confirmation are always completed, however small the budget
+    quick = gate_sequential(
+        machine.workload(1e-3),
+        machine.workload(1.2e-3),
+        Timer(SETTINGS, machine),
+        alpha=0.01,
+        max_slowdown=0.03,
+        budget=Budget(max_pairs=1024, seconds=1e-3),
+    )
+    assert quick.result.verdict is Verdict.REGRESSION and len(quick.samples.baseline_s) == 32
 
 
 def test_budget_validation_and_cap() -> None:

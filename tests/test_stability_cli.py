@@ -101,6 +101,10 @@ def test_a_run_prints_the_tables_and_writes_the_stability_section(
     assert document["schema"] == "lstm-bench.results" and document["command"] == "stability"
     section = document["stability"]
     assert {m["label"] for m in section["models"]} == {"tanh RNN", "LSTM (xavier+chrono)", "torch.nn:LSTM"}
+    import torch
+
+    # what computed each model, as the conformance and benchmark sections say
+    assert {m["framework"] for m in section["models"]} == {f"torch {torch.__version__}"}
     assert section["settings"]["seed"] == 2 and section["profile"] == "quick"
     assert {j["seed"] for j in section["jobs"]} == {2}
 

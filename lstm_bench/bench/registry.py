@@ -64,9 +64,9 @@ class Backend(ABC):
     @property
     def framework(self) -> str | None:
         """What computes the workloads, as reports name it ('torch 2.13.0'; an adapter's framework)."""
-        import torch
+        from lstm_bench.environment import torch_framework
 
-        return f"torch {torch.__version__}"
+        return torch_framework()
 
     def supports(self, case: Case, device: str) -> bool:
         """Whether ``case`` on ``device`` is something this backend does at all."""

@@ -135,7 +135,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="per case: at most N interleaved pairs (default 4096); pairs are added until a decision",
+        help="per case: at most N interleaved pairs in the looks (default 4096); pairs are added until a "
+        "decision, and a change takes as many fresh pairs again to confirm it",
     )
     ab.add_argument(
         "--case-seconds",

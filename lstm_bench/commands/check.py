@@ -139,12 +139,9 @@ def _validate(args: argparse.Namespace) -> None:
 
 def _computed_by(impl: LoadedImpl) -> str:
     """'computed by keras 3.15.1 (torch backend), checked against gru reset-before (...)'."""
-    from lstm_bench.reference.choice import UnsupportedReference, reference_for
+    from lstm_bench.reference.choice import reference_summary
 
-    try:
-        against = reference_for(impl.kind, impl.gru_variant).describe()
-    except UnsupportedReference as exc:
-        against = f"no reference ({exc})"
+    against = reference_summary(impl.kind, impl.gru_variant)["description"]
     return f"computed by {impl.framework}, checked against {against}"
 
 

@@ -54,7 +54,8 @@ def _models(args: argparse.Namespace) -> list[Any]:
     from lstm_bench.stability.sweep import BUILTIN_MODELS, impl_model
 
     kind = parse_kind(args.kind)
-    impls = [impl_model(spec, load_impl(spec, kind).kind) for spec in args.impl]
+    loaded = [load_impl(spec, kind) for spec in args.impl]
+    impls = [impl_model(impl.spec, impl.kind, framework=impl.framework) for impl in loaded]
     return [*BUILTIN_MODELS, *impls]
 
 

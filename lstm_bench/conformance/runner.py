@@ -32,7 +32,7 @@ from lstm_bench.conformance.tolerances import REDUCED, model_bound
 from lstm_bench.dtypes import NAMED_DTYPES
 from lstm_bench.kinds import Kind
 from lstm_bench.loader import LoadedImpl, load_impl
-from lstm_bench.reference.choice import UnsupportedReference
+from lstm_bench.reference.choice import UnsupportedReference, reference_summary
 
 #: Every check, in the order they run and print.
 CHECKS: tuple[Check, ...] = (
@@ -277,16 +277,7 @@ def run_conformance(
 
 def _reference_summary(ctx: Context) -> dict[str, Any]:
     """What the run was checked against (``Reference.to_dict``), or why there is no reference."""
-    try:
-        return ctx.reference.to_dict()
-    except UnsupportedReference as exc:
-        why = str(exc)
-        return {
-            "kind": ctx.kind.value,
-            "gru_variant": ctx.impl.gru_variant,
-            "description": f"no reference ({why})",
-            "unsupported": why,
-        }
+    return reference_summary(ctx.kind, ctx.impl.gru_variant)
 
 
 def replay(

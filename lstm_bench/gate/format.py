@@ -57,10 +57,12 @@ def _p(t: TimingComparison) -> str:
 
 
 def _pairs(t: TimingComparison) -> str:
-    """Pairs the verdict rests on, '+' when the time budget stopped the case before its next look."""
+    """Pairs the verdict rests on: '32+32' with a confirmation's fresh pairs, a trailing '+' when
+    the time budget stopped the case before its next look."""
     if t.pairs is None:
         return "-" if t.estimate is None else str(t.estimate.n_candidate)
-    return f"{t.pairs}{'+' if t.stopped == 'time budget' else ''}"
+    fresh = f"+{t.confirmation['pairs']}" if t.confirmation is not None else ""
+    return f"{t.pairs}{fresh}{'+' if t.stopped == 'time budget' else ''}"
 
 
 def _sequential(comparison: Comparison) -> bool:
@@ -72,7 +74,8 @@ def _method(comparison: Comparison) -> str:
         return (
             "median paired ratio of interleaved runs, group-sequential order-statistics intervals "
             "(simultaneous over the looks), pairs added until a decision or the per-case budget; "
-            "p: the fixed-sample sign test, for information (the interval decides)"
+            "a change stands once as many fresh pairs confirm it (one-sided sign test, p <= 0.05; "
+            "pairs 'n+m'); p: the fixed-sample sign test, for information (the interval decides)"
         )
     if comparison.paired:
         return "median paired ratio of interleaved runs, order-statistics interval, sign test"

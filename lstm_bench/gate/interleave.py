@@ -13,7 +13,10 @@ group-sequential design (``lstm_bench.gate.sequential``) reaches a verdict, or t
 ``Budget`` (pairs, seconds) is spent: the looks are planned before the first timed pair from the
 warm-up's per-call estimate (as many doubling looks as fit in the budget), the time budget is a
 cap (when it runs out before the next look, the last look taken is final, which can only lose
-power, never validity), and the first look is always completed.
+power, never validity), and the first look is always completed. A regression or improvement at
+look k is then confirmed on the next n_k pairs (``sequential.settle_change``; those of the first
+look always completed, later ones within the time budget); unconfirmed, the gate goes on to the
+next look, and is inconclusive at the last.
 """
 
 from __future__ import annotations
@@ -31,13 +34,16 @@ from lstm_bench.gate.compare import compare_timing
 from lstm_bench.gate.config import GateConfig
 from lstm_bench.gate.result import Comparison, TimingComparison
 from lstm_bench.gate.sequential import (
+    CHANGES,
     DEFAULT_FIRST_LOOK,
     DEFAULT_MAX_PAIRS,
     MAX_PAIRS_LIMIT,
+    Confirmation,
     LookResult,
     SequentialDesign,
     decide_look,
     plan_design,
+    settle_change,
 )
 from lstm_bench.gate.stats import Verdict, paired_log_ratios
 
@@ -176,6 +182,36 @@ class SequentialOutcome:
     look: int  # 0-based index of the look whose result is final
     result: LookResult
     stopped: str  # 'decided'; 'last look' (all planned pairs taken); 'time budget' (ran out before a look)
+    unconfirmed: tuple[
+        Confirmation, ...
+    ] = ()  # change verdicts of earlier looks that fresh pairs did not confirm
+
+
+class _Pairs:
+    """``_Rounds`` under the case's time budget: pairs taken only while the next one fits."""
+
+    def __init__(self, rounds: _Rounds, budget: Budget, pair_estimate_s: float, progress: Progress | None):
+        self.rounds, self.budget, self.progress = rounds, budget, progress
+        self.pair_s = pair_estimate_s  # the last pair's wall time
+        self.start = time.perf_counter()
+        self.planned = 0  # the last look's pairs, for the progress line
+
+    def fill(self, n: int, *, always: bool) -> bool:
+        """Take pairs until there are ``n`` (``always``: whatever the budget); whether there are."""
+        rounds = self.rounds
+        while len(rounds.a) < n and (always or self.elapsed() + self.pair_s <= self.budget.seconds):
+            before = time.perf_counter()
+            rounds.take()
+            self.pair_s = time.perf_counter() - before
+            if self.progress is not None:
+                self.progress(len(rounds.a), max(self.planned, n))
+        return len(rounds.a) >= n
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def log_ratios(self, begin: int, end: int) -> np.ndarray:
+        return paired_log_ratios(self.rounds.a[begin:end], self.rounds.b[begin:end])
 
 
 def gate_sequential(
@@ -188,46 +224,56 @@ def gate_sequential(
     budget: Budget | None = None,
     progress: Progress | None = None,
 ) -> SequentialOutcome:
-    """Warm up and calibrate both, plan the looks, then take pairs until a look decides or the budget is spent."""
+    """Warm up and calibrate both, plan the looks, then take pairs until a look decides or the budget is spent.
+
+    A change verdict at look k stands once the next n_k pairs confirm it (``settle_change``).
+    """
     budget = budget or Budget()
     plan_a, plan_b = timer.plan(baseline), timer.plan(candidate)
     calls = max(plan_a.calls_per_round, plan_b.calls_per_round)
     pair_estimate = calls * (plan_a.per_call_estimate_s + plan_b.per_call_estimate_s)
     design = plan_design(alpha, budget.cap(pair_estimate), budget.first_look)
-    rounds = _Rounds(baseline, candidate, timer, calls)
-    start = time.perf_counter()
+    pairs = _Pairs(_Rounds(baseline, candidate, timer, calls), budget, pair_estimate, progress)
+    pairs.planned = design.looks[-1]
     last = len(design.looks) - 1
-    look, result, stopped = 0, None, "last look"
-    pair_s = pair_estimate  # the last pair's wall time: a pair is taken only when it fits the budget
+    look, stopped = 0, "last look"
+    result: LookResult | None = None  # the verdict should the case end now
+    unconfirmed: list[Confirmation] = []
     with gc_paused():
         for k, n in enumerate(design.looks):
-            while len(rounds.a) < n and (k == 0 or time.perf_counter() - start + pair_s <= budget.seconds):
-                before = time.perf_counter()
-                rounds.take()
-                pair_s = time.perf_counter() - before
-                if progress is not None:
-                    progress(len(rounds.a), design.looks[-1])
-            if len(rounds.a) < n:
+            if not pairs.fill(n, always=k == 0):
                 stopped = "time budget"  # before look k: the previous look's result is final
                 break
             look = k
-            d = paired_log_ratios(rounds.a[:n], rounds.b[:n])
-            result = decide_look(d, design, k, max_slowdown, final=k == last)
-            if result.verdict is not None:
-                stopped = "decided" if result.verdict is not Verdict.INCONCLUSIVE else "last look"
+            d = pairs.log_ratios(0, n)
+            found = decide_look(d, design, k, max_slowdown, final=k == last)
+            if found.verdict in CHANGES:
+                complete = pairs.fill(2 * n, always=k == 0)
+                result = settle_change(found, pairs.log_ratios(n, 2 * n))
+                if result.verdict is not Verdict.INCONCLUSIVE:
+                    stopped = "decided"
+                    break
+                if result.confirmation is not None:
+                    unconfirmed.append(result.confirmation)
+                if not complete:
+                    stopped = "time budget"
+                    break
+                continue
+            if found.verdict is not None:
+                result = found
+                stopped = "decided" if found.verdict is not Verdict.INCONCLUSIVE else "last look"
                 break
-    if result is None or result.verdict is None:  # the time budget ended it between looks
-        n = design.looks[look]
-        result = decide_look(
-            paired_log_ratios(rounds.a[:n], rounds.b[:n]), design, look, max_slowdown, final=True
-        )
-    return SequentialOutcome(rounds.samples(time.perf_counter() - start), design, look, result, stopped)
+            result = decide_look(d, design, k, max_slowdown, final=True)
+    assert result is not None  # the first look is always taken
+    samples = pairs.rounds.samples(pairs.elapsed())
+    return SequentialOutcome(samples, design, look, result, stopped, tuple(unconfirmed))
 
 
 def sequential_timing(name: str, outcome: SequentialOutcome, max_slowdown: float) -> TimingComparison:
     """The ``TimingComparison`` of a sequential case: medians of the pairs used, the look's estimate and verdict."""
     n = outcome.design.looks[outcome.look]
     a, b = outcome.samples.baseline_s[:n], outcome.samples.candidate_s[:n]
+    confirmation = outcome.result.confirmation
     return TimingComparison(
         name,
         float(np.median(a)),
@@ -240,6 +286,7 @@ def sequential_timing(name: str, outcome: SequentialOutcome, max_slowdown: float
         seconds=outcome.samples.seconds,
         stopped=outcome.stopped,
         design=outcome.design.to_dict(),
+        confirmation=None if confirmation is None else confirmation.to_dict(),
     )
 
 

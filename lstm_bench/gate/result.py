@@ -69,6 +69,7 @@ class TimingComparison:
     seconds: float | None = None  # sequential A/B: wall time of the timed rounds
     stopped: str | None = None  # sequential A/B: 'decided', 'last look' or 'time budget'
     design: Mapping[str, Any] | None = None  # sequential A/B: ``SequentialDesign.to_dict()``
+    confirmation: Mapping[str, Any] | None = None  # sequential A/B: ``Confirmation.to_dict()`` of a change
 
     @property
     def ratio(self) -> float:
@@ -93,6 +94,7 @@ class TimingComparison:
             "seconds": self.seconds,
             "stopped": self.stopped,
             "design": None if self.design is None else dict(self.design),
+            "confirmation": None if self.confirmation is None else dict(self.confirmation),
         }
 
     @classmethod
@@ -111,6 +113,7 @@ class TimingComparison:
             seconds=None if data.get("seconds") is None else float(data["seconds"]),
             stopped=None if data.get("stopped") is None else str(data["stopped"]),
             design=data.get("design"),
+            confirmation=data.get("confirmation"),
         )
 
 

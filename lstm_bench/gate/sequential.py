@@ -26,8 +26,21 @@ Decision at a look (``decide_look``), with delta = ln(1 + max_slowdown) and m^ =
 * otherwise the next look, or **inconclusive** at the last look taken.
 
 A false regression on identical code needs an interval above m = 0, a wrong "unchanged" on a
-change beyond the threshold an interval missing m: each has probability at most alpha. Pure
-functions over arrays of log-ratios (NumPy and the shared binomial table of ``bench.stats``).
+change beyond the threshold an interval missing m: each has probability at most alpha.
+
+Confirmation (``confirm_change``). A regression or improvement at look k stands only when the
+next n_k pairs, on their own, show the same direction: S = #{fresh d_i > 0} (< 0 for an
+improvement) with the exact one-sided sign test P(Binomial(n_k, 1/2) >= S) <= ``CONFIRM_ALPHA``.
+On a shared machine the A vs A false alarms that remain are transients: other load slowing one
+side for the few tens of milliseconds that the first looks take, so nearly all of those pairs
+lie on one side. Pairs taken after the transient are centred on 0 again and confirm it with
+probability at most CONFIRM_ALPHA; a real change of the size that crossed a boundary at level
+about alpha / K confirms at the weaker one-sided level nearly always. An unconfirmed change is
+not a verdict: the gate goes on to the next look (with 2 n_k pairs taken, the doubling schedule's
+next look is already complete), and at the last look, or when the budget ends the confirmation
+early, the case is inconclusive. Confirming only removes decisions, so every error bound above
+still holds. Pure functions over arrays of log-ratios (NumPy and the shared binomial table of
+``bench.stats``).
 """
 
 from __future__ import annotations
@@ -35,7 +48,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -45,6 +58,7 @@ from lstm_bench.bench.stats import binomial_half_cdf
 from lstm_bench.gate.stats import RatioEstimate, Samples, Verdict, sign_test
 
 DEFAULT_FIRST_LOOK = 16  # pairs; raised when the first look could not reject at its share of alpha
+CONFIRM_ALPHA = 0.05  # one-sided level of the sign test on the pairs after a change verdict
 DEFAULT_MAX_PAIRS = 4096  # 1 ms calls: about 10 s; a 5% slowdown is decided long before
 MAX_PAIRS_LIMIT = 1 << 16  # the design's exact computation stays well under a second up to here
 _FFT_ABOVE = 256  # convolve by FFT when both vectors are longer (absolute error ~1e-16)
@@ -160,12 +174,74 @@ def plan_design(alpha: float, cap: int, first: int = DEFAULT_FIRST_LOOK) -> Sequ
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """A change verdict tested on the pairs taken after its look alone: the exact one-sided sign test."""
+
+    verdict: Verdict  # the change being confirmed: regression or improvement
+    pairs: int  # fresh pairs tested
+    agreeing: int  # of them on the verdict's side: slower for a regression, faster for an improvement
+    p_value: float  # P(Binomial(non-zero pairs, 1/2) >= agreeing)
+    alpha: float
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the fresh pairs show the change at ``alpha``."""
+        return self.p_value <= self.alpha
+
+    def describe(self) -> str:
+        """'16 fresh pairs, 15 slower (one-sided sign test p 0.00026)'."""
+        side = "slower" if self.verdict is Verdict.REGRESSION else "faster"
+        return f"{self.pairs} fresh pairs, {self.agreeing} {side} (one-sided sign test p {self.p_value:.2g})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {
+            "verdict": self.verdict.value,
+            "pairs": self.pairs,
+            "agreeing": self.agreeing,
+            "p_value": self.p_value,
+            "alpha": self.alpha,
+            "confirmed": self.confirmed,
+        }
+
+
+def confirm_change(fresh: Samples, verdict: Verdict, alpha: float = CONFIRM_ALPHA) -> Confirmation:
+    """The one-sided exact sign test of ``verdict`` (regression: log-ratios > 0) on ``fresh`` log-ratios alone."""
+    if verdict not in (Verdict.REGRESSION, Verdict.IMPROVEMENT):
+        raise ValueError(f"only a regression or an improvement is confirmed, got {verdict.value}")
+    d = np.asarray(fresh, dtype=np.float64)
+    nonzero = d[d != 0.0]
+    agreeing = int(np.sum(nonzero > 0) if verdict is Verdict.REGRESSION else np.sum(nonzero < 0))
+    p = 1.0 if agreeing == 0 else 1.0 - binomial_half_cdf(nonzero.size)[agreeing - 1]
+    return Confirmation(verdict, int(d.size), agreeing, float(min(1.0, max(0.0, p))), alpha)
+
+
+@dataclass(frozen=True)
 class LookResult:
     """What one look concluded: a verdict (None: look again), the estimate at this look and why."""
 
     verdict: Verdict | None
     estimate: RatioEstimate
     reason: str
+    confirmation: Confirmation | None = None  # a change verdict's test on the pairs after the look
+
+
+CHANGES = (Verdict.REGRESSION, Verdict.IMPROVEMENT)
+
+
+def settle_change(result: LookResult, fresh: Samples) -> LookResult:
+    """A look's change verdict confirmed on the ``fresh`` pairs after it, else inconclusive (saying why)."""
+    if result.verdict is None or result.verdict not in CHANGES:
+        raise ValueError("settle_change needs a look that found a regression or an improvement")
+    check = confirm_change(fresh, result.verdict)
+    if check.confirmed:
+        return replace(result, reason=f"{result.reason}; confirmed on {check.describe()}", confirmation=check)
+    return LookResult(
+        Verdict.INCONCLUSIVE,
+        result.estimate,
+        f"cannot decide: {result.reason}, not confirmed on {check.describe()} > {check.alpha:g}",
+        check,
+    )
 
 
 def _pct(log_ratio: float) -> str:
@@ -222,16 +298,22 @@ def sequential_verdict(
 ) -> tuple[int, LookResult]:
     """(look, result): the rule applied look after look to a complete series, as if pairs arrived in its order.
 
-    Stops at the first look with a verdict; inconclusive at the last look the series reaches.
-    The A/B driver (``interleave.gate_sequential``) does the same while it times the pairs; this
-    form serves simulations of the procedure's error rates.
+    Stops at the first look with a verdict, a change only once the next n_k log-ratios confirm
+    it (``settle_change``); inconclusive at the last look the series reaches, or when it ends
+    before a confirmation is complete. The A/B driver (``interleave.gate_sequential``) does the
+    same while it times the pairs; this form serves simulations of the procedure's error rates.
     """
     d = np.asarray(log_ratios, dtype=np.float64)
     reachable = [k for k, n in enumerate(design.looks) if n <= d.size]
     if not reachable:
         raise ValueError(f"the first look needs {design.looks[0]} log-ratios, got {d.size}")
     for k in reachable:
-        result = decide_look(d, design, k, max_slowdown, final=k == reachable[-1])
-        if result.verdict is not None:
+        n, final = design.looks[k], k == reachable[-1]
+        result = decide_look(d, design, k, max_slowdown, final=final)
+        if result.verdict in CHANGES:
+            result = settle_change(result, d[n : 2 * n])
+            if result.verdict is not Verdict.INCONCLUSIVE or final or d.size < 2 * n:
+                return k, result
+        elif result.verdict is not None:
             return k, result
     raise AssertionError("unreachable: the last look is final")  # pragma: no cover

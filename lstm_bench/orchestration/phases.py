@@ -168,7 +168,7 @@ def stability_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
 
     from lstm_bench.stability.budgets import RUN_SWEEPS
 
-    impls = [impl_model(impl.spec, impl.kind) for impl in ctx.loaded()]
+    impls = [impl_model(impl.spec, impl.kind, framework=impl.framework) for impl in ctx.loaded()]
     sweep: SweepSize = RUN_SWEEPS[ctx.profile.sweep]
     plan = SweepPlan.create([*BUILTIN_MODELS, *impls], ("recall",), profile=sweep, seed=ctx.options.seed)
     cap, started = ctx.profile.stability_cap_seconds, time.monotonic()

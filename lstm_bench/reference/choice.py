@@ -138,4 +138,26 @@ def reference_for(kind: Kind, gru_variant: str = GRU_RESET_AFTER) -> Reference:
     return Reference(kind, gru_variant)
 
 
-__all__ = ["GRU_RESET_AFTER", "GRU_RESET_BEFORE", "Reference", "UnsupportedReference", "reference_for"]
+def reference_summary(kind: Kind, gru_variant: str = GRU_RESET_AFTER) -> dict[str, Any]:
+    """``Reference.to_dict`` of ``reference_for(kind, gru_variant)``, or, when there is none, its
+    kind and variant with ``description`` 'no reference (why)' and ``unsupported`` the reason."""
+    try:
+        return reference_for(kind, gru_variant).to_dict()
+    except UnsupportedReference as exc:
+        why = str(exc)
+        return {
+            "kind": kind.value,
+            "gru_variant": gru_variant,
+            "description": f"no reference ({why})",
+            "unsupported": why,
+        }
+
+
+__all__ = [
+    "GRU_RESET_AFTER",
+    "GRU_RESET_BEFORE",
+    "Reference",
+    "UnsupportedReference",
+    "reference_for",
+    "reference_summary",
+]

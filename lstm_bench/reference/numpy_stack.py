@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from lstm_bench.kinds import Kind
 from lstm_bench.reference.numpy_ref import GradAccumulator, step, step_back
+from lstm_bench.reference.stack_shape import StackShape
 
 __all__ = [
     "LayerParams",
@@ -72,7 +73,7 @@ class LayerParams:
 
 
 @dataclass(frozen=True)
-class StackParams:
+class StackParams(StackShape):
     """The weights of a whole torch.nn-style model: ``weights`` maps torch.nn names to float64 arrays."""
 
     kind: Kind
@@ -83,16 +84,6 @@ class StackParams:
     proj_size: int
     bias: bool
     weights: dict[str, Array]
-
-    @property
-    def directions(self) -> int:
-        """D: 2 when bidirectional, else 1."""
-        return 2 if self.bidirectional else 1
-
-    @property
-    def output_size(self) -> int:
-        """H_out: the width of h_t (proj_size when projecting, else hidden_size)."""
-        return self.proj_size if self.proj_size > 0 else self.hidden_size
 
     def layer(self, layer: int, direction: int) -> LayerParams:
         """Layer ``layer``'s weights for direction 0 (forward) or 1 (reverse)."""

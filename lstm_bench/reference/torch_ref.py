@@ -36,6 +36,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from lstm_bench.kinds import Kind
 from lstm_bench.reference.gru_variants import GRU_RESET_AFTER, GRU_RESET_BEFORE
+from lstm_bench.reference.stack_shape import StackShape
 from lstm_bench.reference.torch_cells import LayerRun, _LSTMRecurrence, layer_weights, run_layer
 
 __all__ = [
@@ -102,7 +103,7 @@ class _Inputs:
     packed: PackedSequence | None
 
 
-class ReferenceRNNBase(nn.Module):
+class ReferenceRNNBase(StackShape, nn.Module):
     """Shared constructor, parameters, plumbing and the layer stack of the three reference modules."""
 
     kind: Kind
@@ -147,16 +148,6 @@ class ReferenceRNNBase(nn.Module):
     def mode(self) -> str:
         """torch.nn's mode string: 'LSTM', 'GRU', 'RNN_TANH' or 'RNN_RELU'."""
         return self.kind.torch_mode
-
-    @property
-    def directions(self) -> int:
-        """D: 2 when bidirectional, else 1."""
-        return 2 if self.bidirectional else 1
-
-    @property
-    def output_size(self) -> int:
-        """H_out: proj_size when projecting, else hidden_size."""
-        return self.proj_size if self.proj_size > 0 else self.hidden_size
 
     @property
     def all_weights(self) -> list[list[nn.Parameter]]:

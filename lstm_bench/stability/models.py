@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from lstm_bench import init as init_lib
 from lstm_bench.adapters.protocol import zero_fixed
+from lstm_bench.environment import torch_framework
 from lstm_bench.init import apply_init
 from lstm_bench.kinds import Kind
 from lstm_bench.reference.torch_ref import torch_nn_module
@@ -47,6 +48,7 @@ class ModelSpec:
     init: str = "default"
     hidden: int = 64
     impl: str | None = None  # 'pkg.module:Name'; None means torch.nn's module of ``kind``
+    framework: str | None = field(default=None, compare=False)  # what computes an impl: 'keras 3.15.1 (...)'
 
     def __post_init__(self) -> None:
         check_init(self.init, self.kind)
@@ -71,12 +73,19 @@ class ModelSpec:
             "hidden": self.hidden,
             "impl": self.impl,
             "label": self.label,
+            "framework": self.framework or (torch_framework() if self.impl is None else None),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
         """Inverse of ``to_dict``."""
-        return cls(Kind(data["kind"]), str(data["init"]), int(data["hidden"]), data.get("impl"))
+        return cls(
+            Kind(data["kind"]),
+            str(data["init"]),
+            int(data["hidden"]),
+            data.get("impl"),
+            data.get("framework"),
+        )
 
 
 def counterpart_init(kind: Kind, lstm_init: str) -> str:

@@ -79,9 +79,12 @@ def builtin_models(recipe: Recipe = DEFAULT_LSTM_RECIPE) -> tuple[ModelSpec, ...
 BUILTIN_MODELS = builtin_models()
 
 
-def impl_model(spec: str, kind: Kind, recipe: Recipe = DEFAULT_LSTM_RECIPE) -> ModelSpec:
-    """An ``--impl`` model, initialised as its torch.nn counterpart in the sweep (LSTM: the recipe's init)."""
-    return ModelSpec(kind, counterpart_init(kind, recipe.init), recipe.hidden, spec)
+def impl_model(
+    spec: str, kind: Kind, recipe: Recipe = DEFAULT_LSTM_RECIPE, *, framework: str | None = None
+) -> ModelSpec:
+    """An ``--impl`` model, initialised as its torch.nn counterpart in the sweep (LSTM: the recipe's init);
+    ``framework`` (the loaded implementation's) is recorded with it."""
+    return ModelSpec(kind, counterpart_init(kind, recipe.init), recipe.hidden, spec, framework)
 
 
 class SweepReporter(Protocol):

@@ -68,9 +68,11 @@ def comparison_rows(comparison: Comparison | None) -> tuple[tuple[ComparisonRow,
 
 
 def _change_text(timing: TimingComparison) -> str:
-    """'1.29× [1.21, 1.37], p = 0.003': candidate / baseline with its interval, p-value and (A/B) pairs."""
+    """'1.29× [1.21, 1.37], p = 0.003, 16 pairs + 16 to confirm': candidate / baseline with its
+    interval, p-value and (A/B) pairs."""
     estimate = timing.estimate
     interval = f" [{estimate.low:.3f}, {estimate.high:.3f}]" if estimate is not None else ""
     p_text = f", p = {estimate.p_value:.2g}" if estimate is not None else ""
-    pairs_text = f", {timing.pairs} pairs" if timing.pairs is not None else ""
+    fresh = f" + {timing.confirmation['pairs']} to confirm" if timing.confirmation is not None else ""
+    pairs_text = f", {timing.pairs} pairs{fresh}" if timing.pairs is not None else ""
     return f"{fmt_ratio(timing.ratio)}{interval}{p_text}{pairs_text}"
