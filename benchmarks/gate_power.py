@@ -389,16 +389,16 @@ def table(paths: Sequence[str], threshold: float, alpha: float, markdown: bool) 
 # (I, H, B), the target seconds per call, the fewest steps T. Twins come in whole extra steps,
 # so T bounds their granularity: 1/T. The small and large sizes have batches small enough for
 # T >= 100, so their +5% twins are within about 1% of 5% (with T=50 a step is 2%: the small
-# "+5%" twin at B=8, T=50 measured +8.3%, and the large one at B=64, T=50, one extra step, +2.4%
+# "+5%" twin at B=8, T=50 measured +8.3%, and the large one at B=64, T=50, one extra step, +2.6%
 # in its trials although its 16-pair calibration read +4.9%).
 SEQ_SIZES = {
     "small": ((64, 64, 2), 1e-3, 100),
     "medium": ((256, 256, 32), 20e-3, 50),
     "large": ((512, 512, 32), 200e-3, 100),
 }
-CALIBRATION_PAIRS = 64  # at least, per twin measurement: 16 pairs of a 200 ms call misread +2.4% as +4.9%
+CALIBRATION_PAIRS = 64  # at least, per twin measurement: 16 pairs of a 200 ms call misread +2.6% as +4.9%
 SEQ_SCENARIOS = {"aa": 0.0, "5": 0.05, "10": 0.10}
-DEFAULT_SEQ_TRIALS = "small=100,medium=40,large=20"  # about 20 minutes on a quiet 2-core machine
+DEFAULT_SEQ_TRIALS = "small=100,medium=40,large=20"  # about 40 minutes on a quiet 2-core machine
 
 
 def _slowed_module(module: Any, extra_steps: int) -> Any:
