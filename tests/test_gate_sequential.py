@@ -223,6 +223,19 @@ def test_an_unconfirmed_change_at_the_last_look_is_inconclusive() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def simulated_time(monkeypatch: pytest.MonkeyPatch) -> Machine:
+    """A ``Machine`` that is also the driver's wall clock: the time budget counts simulated seconds."""
+    machine = Machine()
+
+    class Clock:
+        @staticmethod
+        def perf_counter() -> float:
+            return machine.now
+
+    monkeypatch.setattr(interleave, "time", Clock)
+    return machine
+
+
 def test_gate_sequential_decides_a_clear_slowdown_at_the_first_look() -> None:
     machine = Machine()
     outcome = gate_sequential(
@@ -261,14 +274,7 @@ def test_gate_sequential_is_inconclusive_when_the_budget_is_spent() -> None:
 
 
 def test_the_time_budget_is_a_cap_and_the_last_look_taken_is_final(monkeypatch: pytest.MonkeyPatch) -> None:
-    machine = Machine()
-
-    class Clock:
-        @staticmethod
-        def perf_counter() -> float:
-            return machine.now
-
-    monkeypatch.setattr(interleave, "time", Clock)
+    machine = simulated_time(monkeypatch)
     rng = np.random.default_rng(0)
     jitter = rng.lognormal(0.0, 0.2, 10**5)
     slow_later = lambda i: float(jitter[i]) * (1.0 if i < 40 else 10.0)  # noqa: E731 - the machine slows down
@@ -311,14 +317,7 @@ def test_the_driver_filters_a_transient_and_keeps_the_record(monkeypatch: pytest
 
 
 def test_a_confirmation_cut_by_the_time_budget_is_inconclusive(monkeypatch: pytest.MonkeyPatch) -> None:
-    machine = Machine()
-
-    class Clock:
-        @staticmethod
-        def perf_counter() -> float:
-            return machine.now
-
-    monkeypatch.setattr(interleave, "time", Clock)
+    machine = simulated_time(monkeypatch)
     plan_calls = 2  # Timer.plan's calls of each workload before pair 0
 
     def baseline_noise(i: int) -> float:  # from pair 32 on the machine is 50x slower
@@ -368,14 +367,7 @@ def _simulated_case(
     monkeypatch: pytest.MonkeyPatch, cost: float, slowdown: float, sigma: float, seed: int
 ) -> interleave.SequentialOutcome:
     """One A/B case on simulated time (the time budget counts simulated seconds), lognormal noise per call."""
-    machine = Machine()
-
-    class Clock:
-        @staticmethod
-        def perf_counter() -> float:
-            return machine.now
-
-    monkeypatch.setattr(interleave, "time", Clock)
+    machine = simulated_time(monkeypatch)
     rng = np.random.default_rng(seed)
     noise_a, noise_b = rng.lognormal(0.0, sigma, 10**4), rng.lognormal(0.0, sigma, 10**4)
     return gate_sequential(
