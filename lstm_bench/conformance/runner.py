@@ -270,14 +270,9 @@ def run_conformance(
         preconditions=dict(impl.preconditions),
         autocast=autocast,
         framework=impl.framework,
-        reference=_reference_summary(ctx),
+        reference=reference_summary(ctx.kind, ctx.impl.gru_variant),
         adapter_capabilities=dict(impl.adapter_capabilities),
     )
-
-
-def _reference_summary(ctx: Context) -> dict[str, Any]:
-    """What the run was checked against (``Reference.to_dict``), or why there is no reference."""
-    return reference_summary(ctx.kind, ctx.impl.gru_variant)
 
 
 def replay(

@@ -182,19 +182,20 @@ class SequentialOutcome:
     look: int  # 0-based index of the look whose result is final
     result: LookResult
     stopped: str  # 'decided'; 'last look' (all planned pairs taken); 'time budget' (ran out before a look)
-    unconfirmed: tuple[
-        Confirmation, ...
-    ] = ()  # change verdicts of earlier looks that fresh pairs did not confirm
+    # change verdicts of earlier looks that the fresh pairs after them did not confirm
+    unconfirmed: tuple[Confirmation, ...] = ()
 
 
 class _Pairs:
     """``_Rounds`` under the case's time budget: pairs taken only while the next one fits."""
 
-    def __init__(self, rounds: _Rounds, budget: Budget, pair_estimate_s: float, progress: Progress | None):
+    def __init__(
+        self, rounds: _Rounds, budget: Budget, pair_estimate_s: float, planned: int, progress: Progress | None
+    ):
         self.rounds, self.budget, self.progress = rounds, budget, progress
         self.pair_s = pair_estimate_s  # the last pair's wall time
+        self.planned = planned  # the last look's pairs, for the progress line
         self.start = time.perf_counter()
-        self.planned = 0  # the last look's pairs, for the progress line
 
     def fill(self, n: int, *, always: bool) -> bool:
         """Take pairs until there are ``n`` (``always``: whatever the budget); whether there are."""
@@ -233,9 +234,8 @@ def gate_sequential(
     calls = max(plan_a.calls_per_round, plan_b.calls_per_round)
     pair_estimate = calls * (plan_a.per_call_estimate_s + plan_b.per_call_estimate_s)
     design = plan_design(alpha, budget.cap(pair_estimate), budget.first_look)
-    pairs = _Pairs(_Rounds(baseline, candidate, timer, calls), budget, pair_estimate, progress)
-    pairs.planned = design.looks[-1]
-    last = len(design.looks) - 1
+    rounds = _Rounds(baseline, candidate, timer, calls)
+    pairs = _Pairs(rounds, budget, pair_estimate, design.looks[-1], progress)
     look, stopped = 0, "last look"
     result: LookResult | None = None  # the verdict should the case end now
     unconfirmed: list[Confirmation] = []
@@ -245,11 +245,11 @@ def gate_sequential(
                 stopped = "time budget"  # before look k: the previous look's result is final
                 break
             look = k
-            d = pairs.log_ratios(0, n)
-            found = decide_look(d, design, k, max_slowdown, final=k == last)
-            if found.verdict in CHANGES:
+            # final=True: 'inconclusive' here is what the case says should it end at this look
+            result = decide_look(pairs.log_ratios(0, n), design, k, max_slowdown, final=True)
+            if result.verdict in CHANGES:
                 complete = pairs.fill(2 * n, always=k == 0)
-                result = settle_change(found, pairs.log_ratios(n, 2 * n))
+                result = settle_change(result, pairs.log_ratios(n, 2 * n))
                 if result.verdict is not Verdict.INCONCLUSIVE:
                     stopped = "decided"
                     break
@@ -258,14 +258,11 @@ def gate_sequential(
                 if not complete:
                     stopped = "time budget"
                     break
-                continue
-            if found.verdict is not None:
-                result = found
-                stopped = "decided" if found.verdict is not Verdict.INCONCLUSIVE else "last look"
+            elif result.verdict is Verdict.UNCHANGED:
+                stopped = "decided"
                 break
-            result = decide_look(d, design, k, max_slowdown, final=True)
     assert result is not None  # the first look is always taken
-    samples = pairs.rounds.samples(pairs.elapsed())
+    samples = rounds.samples(pairs.elapsed())
     return SequentialOutcome(samples, design, look, result, stopped, tuple(unconfirmed))
 
 

@@ -55,7 +55,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lstm_bench.bench.stats import binomial_half_cdf
-from lstm_bench.gate.stats import RatioEstimate, Samples, Verdict, sign_test
+from lstm_bench.gate.stats import RatioEstimate, Samples, Verdict, sign_test, sign_test_greater
 
 DEFAULT_FIRST_LOOK = 16  # pairs; raised when the first look could not reject at its share of alpha
 CONFIRM_ALPHA = 0.05  # one-sided level of the sign test on the pairs after a change verdict
@@ -205,15 +205,16 @@ class Confirmation:
         }
 
 
+CHANGES = (Verdict.REGRESSION, Verdict.IMPROVEMENT)
+
+
 def confirm_change(fresh: Samples, verdict: Verdict, alpha: float = CONFIRM_ALPHA) -> Confirmation:
     """The one-sided exact sign test of ``verdict`` (regression: log-ratios > 0) on ``fresh`` log-ratios alone."""
-    if verdict not in (Verdict.REGRESSION, Verdict.IMPROVEMENT):
+    if verdict not in CHANGES:
         raise ValueError(f"only a regression or an improvement is confirmed, got {verdict.value}")
     d = np.asarray(fresh, dtype=np.float64)
-    nonzero = d[d != 0.0]
-    agreeing = int(np.sum(nonzero > 0) if verdict is Verdict.REGRESSION else np.sum(nonzero < 0))
-    p = 1.0 if agreeing == 0 else 1.0 - binomial_half_cdf(nonzero.size)[agreeing - 1]
-    return Confirmation(verdict, int(d.size), agreeing, float(min(1.0, max(0.0, p))), alpha)
+    test = sign_test_greater(d if verdict is Verdict.REGRESSION else -d)
+    return Confirmation(verdict, int(d.size), int(test.statistic), test.p_value, alpha)
 
 
 @dataclass(frozen=True)
@@ -224,9 +225,6 @@ class LookResult:
     estimate: RatioEstimate
     reason: str
     confirmation: Confirmation | None = None  # a change verdict's test on the pairs after the look
-
-
-CHANGES = (Verdict.REGRESSION, Verdict.IMPROVEMENT)
 
 
 def settle_change(result: LookResult, fresh: Samples) -> LookResult:

@@ -57,7 +57,8 @@ class Verdict(str, enum.Enum):
 
 @dataclass(frozen=True)
 class TestResult:
-    """A test statistic and its two-sided p-value; ``method`` names the test and its null distribution."""
+    """A test statistic and its p-value (two-sided unless ``method`` says '-greater'); ``method`` names the
+    test and its null distribution."""
 
     __test__ = False  # not a pytest test class
 
@@ -266,18 +267,35 @@ def wilcoxon_signed_rank(differences: Samples) -> TestResult:
     )
 
 
-def sign_test(differences: Samples) -> TestResult:
-    """Two-sided exact sign test on the non-zero differences: S = #{d_i > 0} ~ Binomial(n, 1/2) under H0."""
+def _sign_counts(differences: Samples) -> tuple[int, int]:
+    """(n, S): the number of non-zero differences and how many of them are > 0."""
     d = np.asarray(differences, dtype=np.float64)
     d = d[d != 0.0]
-    n = d.size
+    return int(d.size), int(np.sum(d > 0))
+
+
+def _at_least(cdf: tuple[float, ...], s: int) -> float:
+    """P(X >= s) from the cdf of X ~ Binomial(n, 1/2)."""
+    return 1.0 - (cdf[s - 1] if s > 0 else 0.0)
+
+
+def sign_test(differences: Samples) -> TestResult:
+    """Two-sided exact sign test on the non-zero differences: S = #{d_i > 0} ~ Binomial(n, 1/2) under H0."""
+    n, s = _sign_counts(differences)
     if n == 0:
         return TestResult(0.0, 1.0, "sign-all-zero")
-    s = int(np.sum(d > 0))
     cdf = binomial_half_cdf(n)
-    lower = cdf[s]
-    upper = 1.0 - (cdf[s - 1] if s > 0 else 0.0)
-    return TestResult(float(s), float(min(1.0, 2.0 * min(lower, upper))), "sign-exact")
+    return TestResult(float(s), float(min(1.0, 2.0 * min(cdf[s], _at_least(cdf, s)))), "sign-exact")
+
+
+def sign_test_greater(differences: Samples) -> TestResult:
+    """One-sided exact sign test that the differences tend to be > 0: p = P(Binomial(n, 1/2) >= S)."""
+    n, s = _sign_counts(differences)
+    if n == 0:
+        return TestResult(0.0, 1.0, "sign-all-zero")
+    return TestResult(
+        float(s), float(min(1.0, max(0.0, _at_least(binomial_half_cdf(n), s)))), "sign-exact-greater"
+    )
 
 
 # --------------------------------------------------------------------------------------------
