@@ -120,3 +120,20 @@ def test_spread_passes_summarizes_steps_between_neighbouring_passes(tmp_path: Pa
     assert data["plan"] == ["Q", "Q"] and set(data["results"]) == {"case after case", "spread over 2 sweeps"}
     rows = data["results"]["spread over 2 sweeps"]["rows"]
     assert rows and all(len(r["ratios"]) == 2 for r in rows.values())
+
+
+def test_block_composition_times_every_grouping_in_every_repetition(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = load_script("block_composition")
+    assert module.parse_compositions("1+1,6+3") == [(1, 1), (6, 3)]
+    argv = ["--kind", "rnn", "--compositions", "1+1,2+1", "--seconds", "0.01", "--reps", "2"]
+    assert module.main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("rnn latency I=64 H=64 B=1 T=1")
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in lines[2:4]}
+    assert set(rows) == {"1+1", "2+1"} and all(len(v) == 2 and all(r > 0 for r in v) for v in rows.values())
+    assert lines[-1].startswith("between compositions:")
+    assert module.main([*argv[:-2], "--reps", "1", "--processes", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("per process") == 2 and "between processes" in out
