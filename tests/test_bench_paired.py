@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_bench.bench.paired import Speedup, paired_speedup, time_rounds
+from lstm_bench.bench.paired import Speedup, paired_speedup, time_round, time_rounds
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.bench.registry import get_backend
 from lstm_bench.bench.runner import run_benchmarks
@@ -125,3 +125,25 @@ def test_bench_on_one_cpu_thread_records_the_process_clock_and_on_two_wall_time(
     assert BenchmarkRecord.from_dict(one.records[0].to_dict()).clock == "process-cpu"
     two = run_benchmarks([case], backends, "cpu", FAST, 2, 0, False)
     assert two.clock == "wall" and {r.clock for r in two.records} == {"wall"}
+
+
+def test_one_round_alternates_its_order_and_keeps_a_failing_steps_exception_in_place() -> None:
+    ran: list[str] = []
+
+    def step(name: str) -> object:
+        def call() -> None:
+            ran.append(name)
+            if name == "c":
+                raise RuntimeError("c broke")
+
+        return call
+
+    timer = Timer(TimerSettings(), WallClock())
+    steps = [step("a"), step("b"), step("c")]
+    first = time_round(steps, [1, 2, 1], timer, 0)
+    assert ran == ["a", "b", "b", "c"]  # even round: in order, calls per block as asked
+    assert isinstance(first[2], RuntimeError) and all(isinstance(t, float) and t >= 0 for t in first[:2])
+    ran.clear()
+    second = time_round(steps, [1, 1, 1], timer, 1)
+    assert ran == ["c", "b", "a"]  # odd round: reversed; a step raising does not stop the others
+    assert [type(t) for t in second] == [float, float, RuntimeError]

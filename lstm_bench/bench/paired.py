@@ -52,7 +52,15 @@ from lstm_bench.bench.timer import (
     gc_paused,
 )
 
-__all__ = ["MULTITHREADED", "PAIRED_BLOCK_S", "CaseRounds", "Speedup", "paired_speedup", "time_rounds"]
+__all__ = [
+    "MULTITHREADED",
+    "PAIRED_BLOCK_S",
+    "CaseRounds",
+    "Speedup",
+    "paired_speedup",
+    "time_round",
+    "time_rounds",
+]
 
 #: The shortest block of calls (seconds). Short blocks make many pairs, and most of them fit
 #: between two of the scheduler's time slices on a busy machine, so a pair hit by other load is
@@ -119,6 +127,27 @@ def paired_speedup(
     ratios = sorted(a / b for a, b in zip(baseline_s, samples_s, strict=True))
     low, high, coverage = median_ci(ratios, confidence)
     return Speedup(baseline, quantile(ratios, 0.5), low, high, coverage, len(ratios))
+
+
+def time_round(
+    steps: Sequence[Callable[[], object]], calls: Sequence[int], timer: Timer, index: int
+) -> list[float | Exception]:
+    """Round ``index`` of interleaved blocks: the seconds of ``calls[j]`` calls of ``steps[j]``, for each j.
+
+    The blocks run back to back in the order 0, 1, ..., k-1 when ``index`` is even and k-1, ...,
+    0 when it is odd (AB, BA, AB, ... for two), so every pair of neighbouring rounds cancels an
+    order effect. The one round of lstm-bench's interleaving: the bench's ``CaseRounds`` and the
+    A/B gate (``gate.interleave``) both take theirs here. A step that raises gets its exception
+    in its place, and the other steps of the round are still timed.
+    """
+    order = range(len(steps)) if index % 2 == 0 else range(len(steps) - 1, -1, -1)
+    out: list[float | Exception] = [0.0] * len(steps)
+    for j in order:
+        try:
+            out[j] = timer.time_block(steps[j], calls[j])
+        except Exception as exc:
+            out[j] = exc
+    return out
 
 
 def _block_calls(per_call_s: Sequence[float], timer: Timer) -> list[int]:
@@ -244,20 +273,24 @@ class CaseRounds:
             rounds += 1
 
     def _round(self, timed: bool) -> dict[int, float]:
-        """One block of each live workload, in the order 0..k-1 on even rounds and k-1..0 on odd ones."""
-        order = self.live if len(self.samples[self.live[0]]) % 2 == 0 else self.live[::-1]
+        """One ``time_round`` of the live workloads (numbered by timed rounds so far); their block seconds."""
+        live = self.live
+        blocks = time_round(
+            [self.steps[i] for i in live],
+            [self.calls[i] for i in live],
+            self.timer,
+            len(self.samples[live[0]]),
+        )
         times: dict[int, float] = {}
-        for index in order:
-            try:
-                elapsed = self.timer.time_block(self.steps[index], self.calls[index])
-            except Exception as exc:
-                self.out[index] = exc
+        for index, elapsed in zip(live, blocks, strict=True):
+            if isinstance(elapsed, Exception):
+                self.out[index] = elapsed
                 continue
             times[index] = elapsed
             if timed:
                 self.spent[index] += elapsed
                 self.samples[index].append(elapsed / self.calls[index])
-        self.live = [i for i in self.live if self.out[i] is None]
+        self.live = [i for i in live if self.out[i] is None]
         return times
 
     def results(self) -> list[Measurement | Exception]:

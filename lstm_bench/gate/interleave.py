@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from lstm_bench.bench.paired import time_round
 from lstm_bench.bench.timer import Timer, gc_paused
 from lstm_bench.gate.compare import compare_timing
 from lstm_bench.gate.config import GateConfig
@@ -80,7 +81,7 @@ class PairedSamples:
 
 
 class _Rounds:
-    """Takes pair after pair: rounds AB, BA, AB, ... of ``calls`` calls each, per-call seconds kept."""
+    """Takes pair after pair: rounds AB, BA, AB, ... of ``calls`` calls each (``paired.time_round``), per-call seconds kept."""
 
     def __init__(
         self, baseline: Callable[[], object], candidate: Callable[[], object], timer: Timer, calls: int
@@ -91,13 +92,15 @@ class _Rounds:
         self.spent_a = self.spent_b = 0.0
 
     def take(self) -> None:
-        timer, calls = self.timer, self.calls
-        if len(self.a) % 2 == 0:
-            block_a = timer.time_block(self.baseline, calls)
-            block_b = timer.time_block(self.candidate, calls)
-        else:
-            block_b = timer.time_block(self.candidate, calls)
-            block_a = timer.time_block(self.baseline, calls)
+        """One pair: ``paired.time_round`` of (baseline, candidate); an exception of either is raised."""
+        calls = self.calls
+        block_a, block_b = time_round(
+            [self.baseline, self.candidate], [calls, calls], self.timer, len(self.a)
+        )
+        if isinstance(block_a, Exception):
+            raise block_a
+        if isinstance(block_b, Exception):
+            raise block_b
         self.spent_a, self.spent_b = self.spent_a + block_a, self.spent_b + block_b
         self.a.append(block_a / calls)
         self.b.append(block_b / calls)
