@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from lstm_bench import __version__
-from lstm_bench.errors import UsageError
+from lstm_bench.errors import ImplementationMisbehaved, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -81,6 +81,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args._run(args))
+    except ImplementationMisbehaved as exc:
+        print(f"lstm-bench: FAIL: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except SystemExit as exc:  # nothing in lstm-bench exits inside a command: the code under test did
+        print(
+            f"lstm-bench: FAIL: the code under test raised SystemExit({exc.code!r}) (sys.exit); "
+            "no verdict can be given",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     except UsageError as exc:
         print(f"lstm-bench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from lstm_bench import probe
 from lstm_bench.capabilities import Capabilities, Feature, declared, resolve
 from lstm_bench.environment import torch_framework
-from lstm_bench.errors import ImplementationLoadError
+from lstm_bench.errors import ImplementationLoadError, ImplementationMisbehaved
 from lstm_bench.kinds import Kind
 from lstm_bench.reference.gru_variants import GRU_RESET_AFTER
 
@@ -251,8 +251,8 @@ def _check_forward(spec: str, module: nn.Module, kind: Kind, batch_first: bool =
         result = module(x, hx)
     except TypeError as exc:
         raise ImplementationLoadError(f"--impl {spec}: forward does not accept (x, hx): {exc}") from None
-    except Exception as exc:
-        raise ImplementationLoadError(
+    except (Exception, SystemExit) as exc:
+        raise ImplementationMisbehaved(
             f"--impl {spec}: forward(x, hx) raised {type(exc).__name__}: {exc}"
         ) from None
     state_doc = "(h_n, c_n)" if kind.has_cell else "h_n"
@@ -262,19 +262,19 @@ def _check_forward(spec: str, module: nn.Module, kind: Kind, batch_first: bool =
     out_doc = "(B, T, H)" if batch_first else "(T, B, H)"
     shape_doc = f"output {out_doc}={out_shape} and {state_doc} of (1, B, H)"
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Tensor)):
-        raise ImplementationLoadError(
+        raise ImplementationMisbehaved(
             f"--impl {spec}: forward must return (output, {state_doc}) like torch.nn, got {type(result).__name__}"
         )
     output, state = result
     if kind.has_cell and not (isinstance(state, tuple) and len(state) == 2):
-        raise ImplementationLoadError(
+        raise ImplementationMisbehaved(
             f"--impl {spec}: an LSTM's forward must return (output, (h_n, c_n)); its state is {type(state).__name__}"
         )
     states = state if kind.has_cell and isinstance(state, tuple) else (state,)
     ok_states = len(states) == (2 if kind.has_cell else 1) and all(_is_state(s, PROBE_BATCH) for s in states)
     if tuple(output.shape) != out_shape or not ok_states:
         got = [tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__ for t in (output, *states)]
-        raise ImplementationLoadError(f"--impl {spec}: forward returned shapes {got}; expected {shape_doc}")
+        raise ImplementationMisbehaved(f"--impl {spec}: forward returned shapes {got}; expected {shape_doc}")
 
 
 def _options(spec: str, factory: Callable[..., Any], native: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from lstm_bench.bench.registry import Backend, Prepared
 from lstm_bench.bench.timer import Timer, TimerSettings
 from lstm_bench.bench.workloads import Case, Workload
-from lstm_bench.errors import UsageError
+from lstm_bench.errors import ImplementationMisbehaved, UsageError
 from lstm_bench.gate import ab
 from lstm_bench.gate.compare import Comparison
 from lstm_bench.gate.config import GateConfig
@@ -132,11 +132,11 @@ def test_run_ab_gates_every_shared_case() -> None:
     assert _ab(1e-4).exit_code == 0
 
 
-def test_run_ab_errors_are_usage_errors() -> None:
+def test_run_ab_errors_are_usage_errors_and_a_raising_workload_a_finding() -> None:
     with pytest.raises(UsageError, match="no case of the selected suite is run by both cand and base"):
         _ab(1e-4, kind=Kind.RNN_TANH)
     with pytest.raises(
-        UsageError,
+        ImplementationMisbehaved,
         match="lstm/forward/float32/I8-H8-B2-T3/cpu: a workload raised RuntimeError: kernel exploded",
     ):
         _ab(-1.0)

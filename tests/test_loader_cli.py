@@ -1,4 +1,4 @@
-"""Each bad --impl spec gives its one-line message and exit code 2, through the CLI."""
+"""Each bad --impl spec gives its one-line message and exit code 2, through the CLI; one whose forward misbehaves, exit 1."""
 
 from __future__ import annotations
 
@@ -25,7 +25,14 @@ BAD_SPECS = [
     ("bad_loaders:WrongNames", "missing parameter weight_ih_l0"),
     ("bad_loaders:WrongShape", "weight_hh_l0 has shape (15, 5), expected (20, 5)"),
     ("bad_loaders:NoHx", "forward does not accept (x, hx)"),
+]
+
+# loads, but its forward misbehaves on the first call: a finding against the implementation
+MISBEHAVING = [
     ("bad_loaders:WrongStructure", "must return (output, (h_n, c_n)); its state is Tensor"),
+    ("bad_loaders:RaisesInForward", "forward(x, hx) raised RuntimeError: boom in forward"),
+    ("bad_loaders:ExitsInForward", "forward(x, hx) raised SystemExit: 0"),
+    ("bad_loaders:OneStepShort", "forward returned shapes [(3, 2, 5), (1, 2, 5), (1, 2, 5)]"),
 ]
 
 
@@ -36,6 +43,19 @@ def test_bad_spec_is_one_line_and_exit_2(spec: str, message: str, capsys: pytest
     err = capsys.readouterr().err
     assert code == 2
     assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.usefixtures("impls_on_path")
+@pytest.mark.parametrize(("spec", "message"), MISBEHAVING)
+@pytest.mark.parametrize("command", ["inspect", "check"])
+def test_a_forward_that_misbehaves_at_once_is_a_failing_finding_exit_1(
+    command: str, spec: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main([command, "--impl", spec])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("lstm-bench: FAIL: --impl ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
 
 

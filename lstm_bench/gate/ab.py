@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from lstm_bench.bench.registry import BUILTIN_BACKENDS, IMPL_PREFIX, Backend, get_backend
 from lstm_bench.bench.timer import BlockClock, Timer, TimerSettings, clock_for_device
 from lstm_bench.bench.workloads import Case
-from lstm_bench.errors import UsageError
+from lstm_bench.errors import ImplementationMisbehaved, UsageError
 from lstm_bench.gate.config import GateConfig
 from lstm_bench.gate.interleave import Budget, gate_sequential, paired_comparison, sequential_timing
 from lstm_bench.gate.result import Comparison, TimingComparison
@@ -90,8 +90,8 @@ def run_ab(
             )
         except UsageError:
             raise
-        except Exception as exc:
-            raise UsageError(f"{name}: a workload raised {type(exc).__name__}: {exc}") from None
+        except (Exception, SystemExit) as exc:  # the implementation at fault: a finding
+            raise ImplementationMisbehaved(f"{name}: a workload raised {type(exc).__name__}: {exc}") from None
         timings.append(sequential_timing(name, outcome, max_slowdown))
     if progress is not None:
         progress(len(runnable), len(runnable), "done")

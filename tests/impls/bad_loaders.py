@@ -58,3 +58,19 @@ class ConstructorFails(nn.LSTM):
 
 def not_a_module(input_size: int, hidden_size: int) -> str:
     return "nope"
+
+
+class RaisesInForward(nn.LSTM):
+    def forward(self, x, hx=None):  # type: ignore[override]
+        raise RuntimeError("boom in forward")
+
+
+class ExitsInForward(nn.LSTM):
+    def forward(self, x, hx=None):  # type: ignore[override]
+        raise SystemExit(0)  # would end lstm-bench with exit code 0 and no verdict
+
+
+class OneStepShort(nn.LSTM):
+    def forward(self, x, hx=None):  # type: ignore[override]
+        out, state = super().forward(x, hx)
+        return out[:-1], state
