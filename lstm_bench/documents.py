@@ -26,7 +26,7 @@ from lstm_bench.bench.records import records_from_pytest_benchmark
 from lstm_bench.bench.section import BenchmarkSection
 from lstm_bench.conformance.result import ConformanceReport
 from lstm_bench.errors import UsageError
-from lstm_bench.results import SCHEMA, SCHEMA_VERSION, load_results
+from lstm_bench.results import SCHEMA, SCHEMA_VERSION, load_results, schema_problem
 from lstm_bench.stability.activations import GateActivations
 from lstm_bench.stability.result import StabilityReport
 
@@ -104,7 +104,7 @@ class ResultsDocument:
         ):
             return _from_pytest_benchmark(data, source)
         if data.get("schema") != SCHEMA:
-            raise UsageError(f"{source}: not an lstm-bench results document (no 'schema' key)")
+            raise UsageError(f"{source}: not an lstm-bench results document ({schema_problem(dict(data))})")
         conformance = data.get("conformance")
         reports = None
         if conformance is not None:

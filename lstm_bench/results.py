@@ -88,4 +88,13 @@ def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {**data, "format": "lstm-bench"}
     if isinstance(data.get("benchmarks"), list) and "machine_info" in data:
         return {**data, "format": "pytest-benchmark"}
-    raise UsageError(f"{source}: not an lstm-bench results file nor pytest-benchmark JSON (no 'schema' key)")
+    raise UsageError(
+        f"{source}: not an lstm-bench results file nor pytest-benchmark JSON ({schema_problem(data)})"
+    )
+
+
+def schema_problem(data: dict[str, Any]) -> str:
+    """Why ``data`` is not an lstm-bench document: its 'schema' key is missing, or names another schema."""
+    if "schema" not in data:
+        return "no 'schema' key"
+    return f"its schema is {data['schema']!r}, not {SCHEMA!r}"

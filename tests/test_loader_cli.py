@@ -112,3 +112,19 @@ def test_console_script_usage_errors_are_one_line() -> None:
         [sys.executable, "-m", "lstm_bench", "--help"], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0 and "exit codes" in proc.stdout and "examples" in proc.stdout
+
+
+@pytest.mark.usefixtures("impls_on_path")
+def test_inspect_is_reproducible_for_a_seed_and_rejects_a_negative_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The probe instance's weights come from --seed: the same seed, the same difference to the reference."""
+    lines = []
+    for seed in ("3", "3", "4"):
+        assert main(["inspect", "--impl", "broken.forward_bugs:SwappedGateOrder", "--seed", seed]) == 1
+        out = capsys.readouterr().out
+        lines.append(next(line for line in out.splitlines() if "max |diff|" in line))
+    assert lines[0] == lines[1] != lines[2]
+    assert main(["inspect", "--impl", "torch.nn:LSTM", "--seed", "-1"]) == 2
+    captured = capsys.readouterr()
+    assert "--seed must be >= 0, got -1" in captured.err and captured.out == ""

@@ -57,6 +57,36 @@ def test_report_bad_input_is_one_line_and_exit_2(
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_an_output_that_is_an_input_or_a_folder_is_exit_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    results = _write(tmp_path / "results.json", docs.document(native_s=0.08))
+    before = results.read_text()
+    inputs = [str(results)] if command == "report" else [str(results), str(results)]
+    flag = "-o" if command == "report" else "--output"
+    assert main([command, *inputs, flag, str(results)]) == 2
+    captured = capsys.readouterr()
+    assert "is one of the inputs; it would be overwritten" in captured.err and captured.out == ""
+    assert results.read_text() == before
+    assert (
+        main([command, *inputs, flag, str(tmp_path)]) == 2
+    )  # a folder: found before the comparison is printed
+    captured = capsys.readouterr()
+    assert ": is a directory" in captured.err and captured.out == ""
+    assert main([command, *inputs, flag, ""]) == 2
+    assert "--output: empty path" in capsys.readouterr().err
+
+
+def test_a_foreign_schema_is_named_in_the_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other = _write(tmp_path / "other.json", {"schema": "lstm-bench/999", "benchmarks": {}})
+    assert main(["report", str(other), "-o", str(tmp_path / "r.html")]) == 2
+    assert "its schema is 'lstm-bench/999', not 'lstm-bench.results'" in capsys.readouterr().err
+    bare = _write(tmp_path / "bare.json", {"benchmarks": {}})
+    assert main(["report", str(bare), "-o", str(tmp_path / "r.html")]) == 2
+    assert "no 'schema' key" in capsys.readouterr().err
+
+
 def test_report_missing_file_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path / "nope.json")]) == 2
     assert "no such file" in capsys.readouterr().err
@@ -68,6 +98,7 @@ def test_report_missing_file_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFix
         (["--impl", "no_such_module_xyz:LSTM"], "no_such_module_xyz"),
         (["--kind", "transformer"], "unknown kind"),
         (["--profile", "huge"], "invalid choice"),
+        (["--seed", "-1"], "--seed must be >= 0, got -1"),
     ],
 )
 def test_run_usage_errors_exit_2_before_any_work(

@@ -237,3 +237,34 @@ def test_every_impl_is_loaded_once_per_run(monkeypatch: pytest.MonkeyPatch) -> N
         RunOptions(impls=("torch.nn:GRU",), loaded=ctx.impls), RUN_SIZES["quick"], {}, ctx.impls
     )
     assert implementations(preloaded)[-1] == ("torch.nn:GRU", "gru") and loads == ["torch.nn:GRU"]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_benchmark_workload_that_raised_fails_the_run_phase(
+    monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    """bench exits 1 on a workload that raised; so does run's benchmark phase, naming the first one."""
+    from types import SimpleNamespace
+
+    from lstm_bench.bench.records import BenchmarkRecord
+    from lstm_bench.bench.workloads import Case, Workload
+    from lstm_bench.kinds import Kind
+    from lstm_bench.orchestration.context import RUN_SIZES
+    from lstm_bench.orchestration.phases import bench_phase
+
+    case = Case(Kind.LSTM, Workload.FORWARD, 8, 8, 2, 3, "float32")
+    records = [
+        BenchmarkRecord.for_case("torch-native", case, "cpu", samples_s=(1e-3, 1e-3), calls_per_round=1)
+    ]
+    if fails:
+        reason = "workload raised RuntimeError: kernel exploded"
+        records.append(BenchmarkRecord.for_case("torch-ref", case, "cpu", status="error", reason=reason))
+    fake = SimpleNamespace(records=records, peaks=[], sections=lambda: {"benchmarks": []})
+    monkeypatch.setattr("lstm_bench.bench.run_benchmarks", lambda *a, **k: fake)
+    ctx = RunContext(RunOptions(profile="quick"), RUN_SIZES["quick"], {})
+    output = bench_phase(ctx, PhaseProgress("benchmarks", 0, stream=io.StringIO()))
+    assert output.failed is fails
+    assert (
+        "1 FAILED, e.g. torch-ref torch-ref/lstm/forward/float32/I8-H8-B2-T3/cpu" in output.summary
+    ) is fails
+    assert ("kernel exploded" in output.summary) is fails

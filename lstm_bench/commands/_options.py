@@ -20,6 +20,32 @@ def add_impl_arguments(parser: argparse.ArgumentParser, purpose: str) -> None:
     )
 
 
+def check_seed(seed: int) -> None:
+    """``--seed`` is an integer >= 0 (NumPy's and torch's generators take no negative seed), or exit 2 now."""
+    from lstm_bench.errors import UsageError
+
+    if seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {seed}")
+
+
+def check_seconds(flag: str, seconds: float) -> None:
+    """A duration flag is a finite number of seconds > 0 (not nan, not inf), or exit 2 now."""
+    import math
+
+    from lstm_bench.errors import UsageError
+
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(f"{flag} must be positive seconds, got {seconds}")
+
+
+def check_not_empty(flag: str, values: list[str] | None, items: list[str]) -> None:
+    """A list flag given only empty items (``--kind ,``, ``--backends ""``) is an error, not the default."""
+    from lstm_bench.errors import UsageError
+
+    if values is not None and not items:
+        raise UsageError(f"{flag}: no value given ({', '.join(repr(v) for v in values)})")
+
+
 def check_device(device: str) -> None:
     """``--device`` names a device this machine has, or one line on stderr (exit 2) before any work.
 
@@ -47,6 +73,8 @@ def check_writable(flag: str, path: str | Path, folder: bool = False) -> None:
 
     from lstm_bench.errors import UsageError
 
+    if str(path) == "":
+        raise UsageError(f"{flag}: empty path")
     target = Path(path)
     if not folder and target.is_dir():
         raise UsageError(f"{flag} {path}: is a directory")
@@ -62,3 +90,14 @@ def check_writable(flag: str, path: str | Path, folder: bool = False) -> None:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise UsageError(f"{flag} {path}: cannot write {what} there ({existing}: {reason})") from None
+
+
+def check_output(flag: str, path: str | Path, inputs: list[str | Path]) -> None:
+    """``check_writable`` for an output file, which must not be one of the command's own inputs either."""
+    from lstm_bench.errors import UsageError
+
+    check_writable(flag, path)
+    target = Path(path).resolve()
+    for source in inputs:
+        if Path(source).resolve() == target:
+            raise UsageError(f"{flag} {path}: is one of the inputs; it would be overwritten")

@@ -6,7 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from lstm_bench.commands._options import check_device, check_writable
+from lstm_bench.commands._options import (
+    check_device,
+    check_not_empty,
+    check_seconds,
+    check_seed,
+    check_writable,
+)
 from lstm_bench.progress import PhaseProgress
 
 NAME = "bench"
@@ -200,8 +206,11 @@ def run(args: argparse.Namespace) -> int:
     from lstm_bench.results import new_document, save_results
     from lstm_bench.scaleout.options import executor_from_args
 
-    if args.min_time <= 0:
-        raise UsageError(f"--min-time must be positive seconds, got {args.min_time}")
+    check_seconds("--min-time", args.min_time)
+    check_seed(args.seed)
+    for flag, values in (("--kind", args.kind), ("--backends", args.backends), ("--workload", args.workload)):
+        check_not_empty(flag, values, _split(values))
+    check_not_empty("--dtype", args.dtype, _split(args.dtype))
     if args.threads is not None and args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
     try:

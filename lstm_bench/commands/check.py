@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from lstm_bench.commands._options import check_device, check_writable
+from lstm_bench.commands._options import check_device, check_seed, check_writable
 from lstm_bench.errors import UsageError
 
 if TYPE_CHECKING:
@@ -112,8 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _validate(args: argparse.Namespace) -> None:
     from lstm_bench.conformance.runner import CHECK_NAMES, select_checks
 
-    if args.seed < 0:
-        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    check_seed(args.seed)
     check_device(args.device)
     if args.autocast is not None:
         if args.dtype not in ("float64", "float32"):

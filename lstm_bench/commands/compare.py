@@ -45,11 +45,14 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from lstm_bench.atomic import write_text_atomic
+    from lstm_bench.commands._options import check_output
     from lstm_bench.documents import read_document
     from lstm_bench.gate.compare import compare_documents
     from lstm_bench.gate.config import load_config
     from lstm_bench.gate.format import render
 
+    if args.output is not None:
+        check_output("--output", args.output, [args.baseline, args.candidate])
     config = load_config().with_overrides(max_slowdown=args.max_slowdown, alpha=args.alpha)
     baseline = read_document(args.baseline)  # each section typed: schema drift is one line, exit 2
     candidate = read_document(args.candidate)
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     )
     text = render(comparison, args.format)
     print(text, end="")
-    if args.output:
+    if args.output is not None:
         write_text_atomic(args.output, text)
     if args.format != "text":  # the verdict on stderr, so a redirected PR comment still shows it in the log
         undecided = f", {len(comparison.inconclusive)} inconclusive" if comparison.inconclusive else ""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lstm_bench.commands._options import check_seed
+
 NAME = "inspect"
 HELP = "load an implementation, validate its torch.nn contract and compare one forward with the reference"
 EXAMPLES = (
@@ -24,7 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kind", default=None, help="lstm, gru, rnn or rnn-relu (default: told from the module)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the probe input (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the probe instance's weights and input (default 0)"
+    )
 
 
 def _reason(exc: Exception) -> str:
@@ -42,12 +46,14 @@ def run(args: argparse.Namespace) -> int:
     from lstm_bench.reference import numpy_ref
     from lstm_bench.reference.interop import to_numpy
 
+    check_seed(args.seed)
     impl = load_impl(args.impl, parse_kind(args.kind))
     print(f"{impl.spec}: kind {impl.kind.value} (torch mode {impl.kind.torch_mode}; from {impl.kind_source})")
     layout = ", ".join(f"{k}={v!r}" for k, v in impl.native.items()) or "none read"
     print(f"  module defaults: {layout}")
     for feature, entry in impl.capabilities.entries.items():
         print(f"  {feature.value:<14} {entry.describe()}")
+    torch.manual_seed(args.seed)  # the instance's weights: the same seed, the same numbers
     try:
         module = impl.make(3, 5, dtype=torch.float64)
     except Exception as exc:  # the implementation's own failure: a finding

@@ -34,10 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load, validate and render; write the page atomically. Exit 2 on a bad input file."""
     from lstm_bench.atomic import write_text_atomic
+    from lstm_bench.commands._options import check_output
     from lstm_bench.report.inputs import compare_documents, load_document
     from lstm_bench.report.render import render_html, source_label
     from lstm_bench.report.sections import Source
 
+    check_output("--output", args.output, [*args.results, *([args.baseline] if args.baseline else [])])
     documents = [load_document(path) for path in args.results]
     labels = _unique(
         [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstm_bench.commands._options import add_impl_arguments, check_device, check_writable
+from lstm_bench.commands._options import add_impl_arguments, check_device, check_seed, check_writable
 
 NAME = "run"
 HELP = "check, diagnose and benchmark the references, torch.nn and every --impl; write an HTML report"
@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from lstm_bench.orchestration.summary import print_summary
     from lstm_bench.report.inputs import load_document
 
+    check_seed(args.seed)
     kind = parse_kind(args.kind)
     # every load problem is one line and exit 2, before any long work; the run reuses these
     loaded = tuple(load_impl(spec, kind) for spec in args.impl)

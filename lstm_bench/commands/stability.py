@@ -13,8 +13,7 @@ import argparse
 import sys
 from typing import Any
 
-from lstm_bench.commands._options import add_impl_arguments, check_writable
-from lstm_bench.errors import UsageError
+from lstm_bench.commands._options import add_impl_arguments, check_seed, check_writable
 
 NAME = "stability"
 HELP = "gradient-norm profiles and the horizon sweep: how far back does each model learn?"
@@ -72,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from lstm_bench.stability.table import format_report
     from lstm_bench.stability.tasks import TASKS
 
-    if args.seed < 0:
-        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    check_seed(args.seed)
     if args.json:
         check_writable("--json", args.json)
     tasks = tuple(TASKS) if args.task == "all" else (args.task,)

@@ -222,7 +222,11 @@ def bench_phase(ctx: RunContext, progress: PhaseProgress) -> PhaseOutput:
     noisy = sum(1 for r in measured if r.summary is not None and r.summary.noisy)
     peaks = ", ".join(f"{p.dtype} {p.gflops:.0f} GFLOP/s" for p in run.peaks)
     summary = f"{len(measured)}/{len(run.records)} timed, {noisy} noisy; GEMM peak {peaks or 'not measured'}"
-    return PhaseOutput(run.sections(), summary)
+    errors = [r for r in run.records if r.status == "error"]  # a workload raised: failing, as in bench
+    if errors:
+        first = errors[0]
+        summary += f"; {len(errors)} FAILED, e.g. {first.backend} {first.name}: {first.reason}"
+    return PhaseOutput(run.sections(), summary, failed=bool(errors))
 
 
 def _kinds(ctx: RunContext) -> list[Kind]:

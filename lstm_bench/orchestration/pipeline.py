@@ -12,7 +12,7 @@ repointed (``publish``). Ctrl-C at any moment therefore keeps the previous repor
 half-written file behind.
 
 Exit status (``RunOutcome.exit_code``): 0 everything passed; 1 a conformance check failed, a
-phase crashed, or (with a baseline) a regression was found.
+benchmark workload raised, a phase crashed, or (with a baseline) a regression was found.
 """
 
 from __future__ import annotations
