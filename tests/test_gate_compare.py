@@ -348,6 +348,37 @@ def test_stability_of_another_profile_is_not_compared(tmp_path: Path) -> None:
     assert result.exit_code == 0
 
 
+def test_stability_of_the_same_profile_name_but_other_settings_is_not_compared(tmp_path: Path) -> None:
+    """`stability --profile quick` and `run --profile quick` are both 'quick' sweeps, of different budgets."""
+    section = _stability({"GRU": [10, 20]}, -1, -1)
+    base = _doc(
+        tmp_path,
+        "base.json",
+        benchmarks=[_record(1e-3, 0)],
+        stability={**section, "settings": {**section["settings"], "max_steps": 600}},
+    )
+    shorter = _stability({"GRU": [10]}, -1, -1)
+    cand = _doc(
+        tmp_path,
+        "cand.json",
+        benchmarks=[_record(1e-3, 1)],
+        stability={**shorter, "settings": {**shorter["settings"], "max_steps": 800, "max_seconds": 1.0}},
+    )
+    result = _compare(base, cand)
+    (error,) = result.of_severity(Severity.ERROR)
+    assert error.message.startswith(
+        "not compared: the two 'quick' sweeps were run with different settings (max_steps 600 vs 800)"
+    )  # the wall-clock safety cap alone would not matter
+    assert not result.of_severity(Severity.REGRESSION) and result.exit_code == 0
+    same = _doc(
+        tmp_path,
+        "same.json",
+        benchmarks=[_record(1e-3, 1)],
+        stability={**shorter, "settings": {**section["settings"], "max_steps": 600}},
+    )
+    assert [f.subject for f in _compare(base, same).of_severity(Severity.REGRESSION)] == ["GRU / recall"]
+
+
 def test_drift_of_the_unchanged_reference_is_pointed_out(tmp_path: Path) -> None:
     def run(name: str, factor: float, seed: int) -> Path:
         records = [_record(1e-3 * factor, seed)]  # torch-native

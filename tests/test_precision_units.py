@@ -168,6 +168,10 @@ def test_reduced_context_and_autocast_wrapper() -> None:
             ["--autocast", "bfloat16", "--dtype", "float16"],
             "--autocast bfloat16 runs a float32 implementation",
         ),
+        (  # asked for explicitly, float64 is a conflict too (only the default gives way to float32)
+            ["--autocast", "bfloat16", "--dtype", "float64"],
+            "--autocast bfloat16 runs a float32 implementation; drop --dtype float64",
+        ),
     ],
 )
 def test_check_flags_fail_early_with_one_line(

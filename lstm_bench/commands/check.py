@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dtype",
-        default="float64",
+        default=None,
         choices=("float64", "float32", "bfloat16", "float16"),
         help="dtype to run in, always against the float64 reference on the same rounded weights; "
         "float32 has looser fixed tolerances, bfloat16/float16 a calibrated √T roundoff model and "
@@ -115,7 +115,7 @@ def _validate(args: argparse.Namespace) -> None:
     check_seed(args.seed)
     check_device(args.device)
     if args.autocast is not None:
-        if args.dtype not in ("float64", "float32"):
+        if args.dtype not in (None, "float32"):
             raise UsageError(
                 f"--autocast {args.autocast} runs a float32 implementation; drop --dtype {args.dtype}"
             )
@@ -124,6 +124,8 @@ def _validate(args: argparse.Namespace) -> None:
                 "--autocast float16: CPU autocast is bfloat16 only; use --autocast bfloat16 or --device cuda"
             )
         args.dtype = "float32"
+    elif args.dtype is None:
+        args.dtype = "float64"
     for name in args.check or ():
         try:
             select_checks([name])

@@ -26,6 +26,7 @@ from lstm_bench.gate.documents import (
     conformance_outcomes,
     stability_entries,
     stability_profile,
+    stability_settings,
 )
 from lstm_bench.gate.result import Comparison, Finding, Severity, TimingComparison
 from lstm_bench.gate.rules import (
@@ -342,10 +343,19 @@ def compare_documents(
     findings += compare_conformance(old_checks, new_checks)
     old_stab, new_stab = stability_entries(old_doc), stability_entries(new_doc)
     old_profile, new_profile = stability_profile(old_doc), stability_profile(new_doc)
-    if old_stab and new_stab and old_profile != new_profile:
-        message = (
-            f"not compared: sweep profile {old_profile!r} in the baseline, {new_profile!r} in the candidate"
-        )
+    old_settings, new_settings = stability_settings(old_doc), stability_settings(new_doc)
+    differ = sorted(
+        k for k in old_settings.keys() | new_settings.keys() if old_settings.get(k) != new_settings.get(k)
+    )
+    if old_stab and new_stab and (old_profile != new_profile or differ):
+        if old_profile != new_profile:
+            message = f"not compared: sweep profile {old_profile!r} in the baseline, {new_profile!r} in the candidate"
+        else:
+            shown = "; ".join(f"{k} {old_settings.get(k)!r} vs {new_settings.get(k)!r}" for k in differ)
+            message = (
+                f"not compared: the two {old_profile!r} sweeps were run with different settings ({shown}); "
+                "`stability --profile` and `run --profile` size their sweeps differently"
+            )
         findings.append(Finding("stability", "sweep", Severity.ERROR, message))
         old_stab, new_stab = {}, {}
     if new_doc.stability is not None and new_doc.stability.interrupted:

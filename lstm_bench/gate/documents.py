@@ -4,7 +4,8 @@
   seconds); pytest-benchmark JSON was converted when the document was read.
 * ``conformance_outcomes``: the conformance reports -> ``CheckOutcome`` per implementation run and check.
 * ``stability_entries``: the stability report -> subject -> ``StabilityEntry``;
-  ``stability_profile`` its sweep size (horizons of different sweeps are not comparable).
+  ``stability_profile`` its sweep size and ``stability_settings`` what decides its results (horizons
+  of different sweeps are not comparable).
 
 Each section's owner defines its records and derived numbers; this module only picks out what
 the rules compare.
@@ -13,6 +14,7 @@ the rules compare.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from lstm_bench.bench.records import BenchmarkRecord
 from lstm_bench.documents import ResultsDocument
@@ -48,6 +50,22 @@ def conformance_outcomes(document: ResultsDocument) -> list[CheckOutcome]:
 def stability_profile(document: ResultsDocument) -> str | None:
     """The sweep size (quick, default, full) of the document's stability sweep, or None without one."""
     return None if document.stability is None else document.stability.profile
+
+
+#: Sweep settings that do not decide its results: the wall-clock safety cap (a job it stops is
+#: 'timed out', never 'not learned') and the size's name (compared on its own).
+_NOT_DECIDING = frozenset({"max_seconds", "name"})
+
+
+def stability_settings(document: ResultsDocument) -> dict[str, Any]:
+    """The settings that decide the sweep's results (horizons, seeds, step budget, seed, ...); {} without one.
+
+    ``stability --profile quick`` and ``run --profile quick`` size their sweeps differently under
+    the same name, so two sweeps are comparable only when these agree too.
+    """
+    if document.stability is None:
+        return {}
+    return {k: v for k, v in document.stability.settings.items() if k not in _NOT_DECIDING}
 
 
 @dataclass(frozen=True)
