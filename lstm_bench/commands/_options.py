@@ -38,14 +38,6 @@ def check_seconds(flag: str, seconds: float) -> None:
         raise UsageError(f"{flag} must be positive seconds, got {seconds}")
 
 
-def check_not_empty(flag: str, values: list[str] | None, items: list[str]) -> None:
-    """A list flag given only empty items (``--kind ,``, ``--backends ""``) is an error, not the default."""
-    from lstm_bench.errors import UsageError
-
-    if values is not None and not items:
-        raise UsageError(f"{flag}: no value given ({', '.join(repr(v) for v in values)})")
-
-
 def check_device(device: str) -> None:
     """``--device`` names a device this machine has, or one line on stderr (exit 2) before any work.
 

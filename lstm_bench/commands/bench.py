@@ -8,7 +8,6 @@ from typing import Any
 
 from lstm_bench.commands._options import (
     check_device,
-    check_not_empty,
     check_seconds,
     check_seed,
     check_writable,
@@ -30,9 +29,14 @@ _WORKLOADS = ("forward", "forward-backward", "latency")
 _DTYPES = ("float32", "float64")
 
 
-def _split(values: list[str] | None) -> list[str]:
-    """Flatten repeatable, comma-separated option values."""
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+def _split(values: list[str] | None, flag: str) -> list[str]:
+    """Flatten repeatable, comma-separated option values; a flag given with only empty items is exit 2."""
+    from lstm_bench.errors import UsageError
+
+    items = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+    if values is not None and not items:  # ``--kind ,`` or ``--backends ""``: not the default
+        raise UsageError(f"{flag}: no value given ({', '.join(repr(v) for v in values)})")
+    return items
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -208,17 +212,14 @@ def run(args: argparse.Namespace) -> int:
 
     check_seconds("--min-time", args.min_time)
     check_seed(args.seed)
-    for flag, values in (("--kind", args.kind), ("--backends", args.backends), ("--workload", args.workload)):
-        check_not_empty(flag, values, _split(values))
-    check_not_empty("--dtype", args.dtype, _split(args.dtype))
     if args.threads is not None and args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
     try:
-        kinds = [Kind.parse(k) for k in _split(args.kind)] or None
+        kinds = [Kind.parse(k) for k in _split(args.kind, "--kind")] or None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    workloads = _check_choices(_split(args.workload), _WORKLOADS, "--workload") or None
-    dtypes = _check_choices(_split(args.dtype), _DTYPES, "--dtype") or None
+    workloads = _check_choices(_split(args.workload, "--workload"), _WORKLOADS, "--workload") or None
+    dtypes = _check_choices(_split(args.dtype, "--dtype"), _DTYPES, "--dtype") or None
     check_device(args.device)
     if args.json:
         check_writable("--json", args.json)
@@ -232,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         return run_ab_command(
             ABOptions.from_args(args), cases, kinds[0] if kinds and len(kinds) == 1 else None
         )
-    names = _split(args.backends) or list(DEFAULT_BACKENDS)
+    names = _split(args.backends, "--backends") or list(DEFAULT_BACKENDS)
     backends = resolve_backends(names, list(args.impl), kinds[0] if kinds and len(kinds) == 1 else None)
     if not any(b.supports(c, args.device) for c in cases for b in backends):
         raise UsageError(
